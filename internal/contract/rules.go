@@ -1,0 +1,107 @@
+package contract
+
+import (
+	"net/http"
+	"strings"
+
+	"usersorchestrator/internal/codes"
+)
+
+// The rules openapi.yaml states in prose because OpenAPI 3.0 cannot express them, by operation.
+// They run on requests that passed the schema checks, on the validated body.
+
+// Operation ids the rules are attached to; contract_test.go checks they exist in openapi.yaml.
+const (
+	opGetUsers     = "getUsers"
+	opCreateUser   = "createUser"
+	opUpdateUser   = "updateUser"
+	opAuthenticate = "authenticate"
+)
+
+func operationRules(operationID string, r *http.Request) []Violation {
+	body, _ := validatedBody(r)
+	switch operationID {
+	case opGetUsers:
+		return getUsersRules(r)
+	case opCreateUser:
+		return metadataRules(body)
+	case opUpdateUser:
+		return append(metadataRules(body), updateUserRules(body)...)
+	case opAuthenticate:
+		return authenticateRules(body)
+	}
+	return nil
+}
+
+func validatedBody(r *http.Request) (map[string]any, bool) {
+	vb, ok := r.Body.(interface{ ValidatedValue() any })
+	if !ok {
+		return nil, false
+	}
+	m, ok := vb.ValidatedValue().(map[string]any)
+	return m, ok
+}
+
+func metadataRules(body map[string]any) []Violation {
+	md, ok := body[metadataField].(map[string]any)
+	if !ok {
+		return nil
+	}
+	return CheckMetadataKeys(md)
+}
+
+// Selectors of GET /v4/Users that find one user. `email` alone is a selector too, but it doubles as
+// a search filter, so it may be combined with the other filters.
+var (
+	userSelectors = []string{"encryptedEmail", "encryptedCustomerRegistrationId", "token"}
+	searchFilters = []string{"customerRegistrationId", "email", "firstName", "lastName", "verified", "state"}
+)
+
+func getUsersRules(r *http.Request) []Violation {
+	q := r.URL.Query()
+	present := func(names []string) []string {
+		var out []string
+		for _, n := range names {
+			if q.Has(n) {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	selectors, filters := present(userSelectors), present(searchFilters)
+	switch {
+	case len(selectors) > 1:
+		return []Violation{{Code: codes.E400_00, Where: "query", Problem: "send only one of " + strings.Join(selectors, ", ")}}
+	case len(selectors) == 1 && len(filters) > 0:
+		return []Violation{{Code: codes.E400_00, Where: "query parameter " + selectors[0], Problem: "cannot be combined with the search filters " + strings.Join(filters, ", ")}}
+	}
+	return nil
+}
+
+func updateUserRules(body map[string]any) []Violation {
+	if remove, _ := body["removeLastLogoutDate"].(bool); remove {
+		if _, ok := body["lastLogoutDate"]; ok {
+			return []Violation{{Code: codes.E400_00, Where: "body.removeLastLogoutDate", Problem: "cannot be combined with lastLogoutDate"}}
+		}
+	}
+	return nil
+}
+
+func authenticateRules(body map[string]any) []Violation {
+	_, login := body["loginName"]
+	_, password := body["password"]
+	_, token := body["token"]
+	switch {
+	case token && (login || password):
+		return []Violation{{Code: codes.E400_00, Where: "body", Problem: "send either loginName and password, or token, not both"}}
+	case token:
+		return nil
+	case login && !password:
+		return []Violation{{Code: codes.E400_00, Where: "body.password", Problem: "is required with loginName"}}
+	case password && !login:
+		return []Violation{{Code: codes.E400_00, Where: "body.loginName", Problem: "is required with password"}}
+	case !login && !password:
+		return []Violation{{Code: codes.E400_00, Where: "body", Problem: "send either loginName and password, or token"}}
+	}
+	return nil
+}

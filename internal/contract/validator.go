@@ -1,0 +1,146 @@
+// Package contract checks HTTP requests against openapi.yaml and says, for each way a request breaks
+// it, which code the server answers. The server's middleware and the `validate` command both use it,
+// so the two always agree.
+package contract
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"usersorchestrator/internal/codes"
+)
+
+// Validator checks requests against one contract. It is safe for concurrent use.
+type Validator struct {
+	router  routers.Router
+	options *openapi3filter.Options
+	// queryParams lists, per operation, the query parameters it declares; others are refused.
+	queryParams map[string]map[string]bool
+}
+
+// New compiles the contract once. It takes doc over: its servers are dropped, so that requests
+// match on their path alone whatever host they were sent to, and so are its security requirements:
+// the server's auth middleware checks the token (401/403) before validation, and openapi3filter's
+// security step would read every body a second time for nothing.
+func New(doc *openapi3.T) (*Validator, error) {
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("contract: openapi document is invalid: %w", err)
+	}
+	doc.Servers = nil
+	doc.Security = nil
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			op.Security = nil
+		}
+	}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("contract: build router: %w", err)
+	}
+	v := &Validator{
+		router: router,
+		options: &openapi3filter.Options{
+			MultiError:              true,
+			KeepValidatedValue:      true,
+			SchemaValidationOptions: append(FormatOptions(), openapi3.DisableSchemaErrorDetails()),
+		},
+		queryParams: map[string]map[string]bool{},
+	}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			names := map[string]bool{}
+			for _, p := range append(item.Parameters, op.Parameters...) {
+				if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
+					names[p.Value.Name] = true
+				}
+			}
+			v.queryParams[op.OperationID] = names
+		}
+	}
+	return v, nil
+}
+
+// Result is what Validate found out about a request.
+type Result struct {
+	// OperationID is the operation the request matched; empty when it matched none.
+	OperationID string
+	// PathParams are the path parameters of the matched route.
+	PathParams map[string]string
+	// Violations are every way the request breaks the contract, headers first, then path, query
+	// and body. The server answers with the first.
+	Violations []Violation
+}
+
+// Validate checks r against the contract. It reads r's body and leaves it readable, carrying the
+// validated value for the generated handler (so the body is decoded once). Defaults of the contract
+// are filled into r's query and body.
+func (v *Validator) Validate(ctx context.Context, r *http.Request) Result {
+	route, pathParams, err := v.router.FindRoute(r)
+	if err != nil {
+		problem := "no operation has this path and method"
+		if errors.Is(err, routers.ErrMethodNotAllowed) {
+			problem = "no operation has this method on this path"
+		}
+		return Result{Violations: []Violation{{Code: codes.E404, Where: "request " + r.Method + " " + r.URL.Path, Problem: problem}}}
+	}
+	// The router hands path parameters over as they were sent; the contract's patterns apply to
+	// their decoded value (an Auth0 id `auth0|abc` arrives as `auth0%7Cabc`).
+	for name, raw := range pathParams {
+		decoded, err := url.PathUnescape(raw)
+		if err != nil {
+			return Result{OperationID: route.Operation.OperationID, Violations: []Violation{{Code: codes.E400_00, Where: "path parameter " + name, Problem: "is not validly escaped"}}}
+		}
+		pathParams[name] = decoded
+	}
+	res := Result{OperationID: route.Operation.OperationID, PathParams: pathParams}
+	res.Violations = append(res.Violations, v.unknownQueryParams(route.Operation.OperationID, r)...)
+	input := &openapi3filter.RequestValidationInput{
+		Request:    r,
+		PathParams: pathParams,
+		Route:      route,
+		Options:    v.options,
+	}
+	if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
+		res.Violations = append(res.Violations, fromError(err)...)
+	}
+	if len(res.Violations) == 0 {
+		res.Violations = append(res.Violations, operationRules(res.OperationID, r)...)
+	}
+	sortViolations(res.Violations)
+	return res
+}
+
+// unknownQueryParams refuses query parameters the operation does not declare, so that a typo such
+// as `emial=` is not silently turned into "list every user".
+func (v *Validator) unknownQueryParams(operationID string, r *http.Request) []Violation {
+	known := v.queryParams[operationID]
+	var names []string
+	for name := range r.URL.Query() {
+		if !known[name] {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	out := make([]Violation, 0, len(names))
+	for _, name := range names {
+		out = append(out, Violation{Code: codes.E400_00, Where: "query parameter " + safeName(name), Problem: "is not a known parameter"})
+	}
+	return out
+}
+
+func safeName(name string) string {
+	if printable.MatchString(name) && !strings.ContainsAny(name, `"\`) {
+		return name
+	}
+	return fmt.Sprintf("%q", truncate(name, 40))
+}

@@ -1,0 +1,196 @@
+// Package registration is the Subscribe registration store: subscriber registrations, one-time
+// tokens (verification codes, forgot-password links), the events recorded for every call, and
+// the outbox of emails. Store is the interface; sqlite and postgres implement it, and
+// storetest runs one suite of tests against both.
+package registration
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"usersorchestrator/internal/tenant"
+)
+
+// Registration is one subscriber's registration in Subscribe.
+type Registration struct {
+	Tenant tenant.Key
+	// CustomerRegistrationID is the user's id: the provider's id, or a UUID made by the service.
+	CustomerRegistrationID string
+	// Email is kept as given; lookups and uniqueness ignore case.
+	Email string
+	// PasswordHash is the PHC-encoded hash; empty when the user has no password (Lite).
+	PasswordHash string
+	Verified     bool
+	// Pending is true from a create with verifyEmail (or Send Verification Code) until Verify Email.
+	Pending        bool
+	FirstName      *string
+	LastName       *string
+	Metadata       map[string]string
+	LastLogoutDate *time.Time
+	// AuthSystem is the provider the user was created in ("Auth0", ...), "" for Subscribe only.
+	AuthSystem   string
+	AddDate      time.Time
+	AddSource    string
+	ChangeDate   time.Time
+	ChangeSource string
+	// Version counts the changes; Update refuses a registration whose Version is stale.
+	Version int64
+}
+
+// OrderField is a column a search may be sorted by.
+type OrderField string
+
+// The sortable fields, named as the contract's orderBy values.
+const (
+	OrderByID         OrderField = "customerRegistrationId"
+	OrderByEmail      OrderField = "email"
+	OrderByFirstName  OrderField = "firstName"
+	OrderByLastName   OrderField = "lastName"
+	OrderByAddDate    OrderField = "addDate"
+	OrderByChangeDate OrderField = "changeDate"
+)
+
+// Query is a search over one tenant's registrations. Empty fields do not filter.
+type Query struct {
+	CustomerRegistrationID string
+	// Email matches exactly, ignoring case.
+	Email string
+	// FirstNamePrefix and LastNamePrefix match the start of the name, ignoring case.
+	FirstNamePrefix string
+	LastNamePrefix  string
+	Verified        *bool
+	HasPassword     *bool
+	OrderBy         OrderField
+	Descending      bool
+	// Limit and Offset page the result; Limit 0 means no limit.
+	Limit  int
+	Offset int
+}
+
+// Purpose says what a one-time token is for.
+type Purpose string
+
+// The token purposes.
+const (
+	PurposeVerifyEmail    Purpose = "verify-email"
+	PurposeForgotPassword Purpose = "forgot-password"
+)
+
+// Token is a one-time secret: only its hash is stored. It is usable once, until it expires.
+type Token struct {
+	Tenant  tenant.Key
+	Purpose Purpose
+	// ID identifies the token within its tenant and purpose (chosen by the caller).
+	ID                     string
+	CustomerRegistrationID string
+	SecretHash             []byte
+	// EventID is the event that issued the token (the forgot-password start), 0 when none.
+	EventID        int64
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	UsedAt         *time.Time
+	FailedAttempts int
+}
+
+// Outcome of an event.
+const (
+	OutcomeSuccess = "Success"
+	OutcomeFailure = "Failure"
+)
+
+// Event is one recorded call to the provider or to Subscribe.
+type Event struct {
+	ID     int64
+	Tenant tenant.Key
+	// CustomerRegistrationID is the user concerned, "" when none is known (a create that failed).
+	CustomerRegistrationID string
+	TypeCode               string
+	TypeID                 int
+	SourceSystem           string
+	Outcome                string
+	DurationMs             int64
+	OccurredAt             time.Time
+	RequestID              string
+	// Detail says why a step failed (an error kind or message code); it never holds secrets.
+	Detail string
+}
+
+// Email is a message in the outbox.
+type Email struct {
+	ID      int64
+	Tenant  tenant.Key
+	Kind    string
+	From    string
+	To      string
+	Subject string
+	// Body is the plain-text body. It may hold a secret link, so it is cleared once sent.
+	Body          string
+	CreatedAt     time.Time
+	Attempts      int
+	NextAttemptAt time.Time
+	SentAt        *time.Time
+	LastError     string
+}
+
+// The store's errors.
+var (
+	ErrNotFound = errors.New("registration: not found")
+	// ErrEmailTaken: another registration of the tenant has this email (ignoring case).
+	ErrEmailTaken = errors.New("registration: email already registered")
+	// ErrIDTaken: the tenant already has a registration with this customerRegistrationId.
+	ErrIDTaken = errors.New("registration: customer registration id already exists")
+	// ErrConflict: the registration changed since it was read (stale Version).
+	ErrConflict = errors.New("registration: changed concurrently")
+)
+
+// Store is the registration store. Every method is safe for concurrent use; within InTx the
+// calls share one transaction.
+type Store interface {
+	// Create inserts r with Version 1; ErrEmailTaken or ErrIDTaken when unique keys clash.
+	Create(ctx context.Context, r Registration) error
+	// Get returns the tenant's registration with this id, or ErrNotFound.
+	Get(ctx context.Context, t tenant.Key, customerRegistrationID string) (Registration, error)
+	// GetByEmail returns the tenant's registration with this email (ignoring case), or ErrNotFound.
+	GetByEmail(ctx context.Context, t tenant.Key, email string) (Registration, error)
+	// Search returns one page of matches and the number of all matches.
+	Search(ctx context.Context, t tenant.Key, q Query) ([]Registration, int64, error)
+	// Update stores r if r.Version is the stored version, and returns it with Version+1;
+	// ErrConflict when stale, ErrNotFound when gone, ErrEmailTaken when the new email is taken.
+	Update(ctx context.Context, r Registration) (Registration, error)
+	// Delete removes the registration and its tokens; deleting a missing one is not an error.
+	Delete(ctx context.Context, t tenant.Key, customerRegistrationID string) error
+
+	// PutToken stores tok, replacing any token with the same tenant, purpose and ID.
+	PutToken(ctx context.Context, tok Token) error
+	// GetToken returns the token, used or not, or ErrNotFound.
+	GetToken(ctx context.Context, t tenant.Key, p Purpose, id string) (Token, error)
+	// UseToken marks the token used at `at` if it is unused and unexpired then; ErrNotFound
+	// otherwise. Of concurrent calls for one token, exactly one succeeds.
+	UseToken(ctx context.Context, t tenant.Key, p Purpose, id string, at time.Time) error
+	// RecordTokenFailure counts a wrong attempt and returns the count so far; ErrNotFound.
+	RecordTokenFailure(ctx context.Context, t tenant.Key, p Purpose, id string) (int, error)
+
+	// RecordEvent stores e and returns its ID.
+	RecordEvent(ctx context.Context, e Event) (int64, error)
+	// ListEvents returns one page of a user's events, newest first, and their total number.
+	ListEvents(ctx context.Context, t tenant.Key, customerRegistrationID string, limit, offset int) ([]Event, int64, error)
+
+	// EnqueueEmail adds e to the outbox, due at e.NextAttemptAt (now when zero), and returns its ID.
+	EnqueueEmail(ctx context.Context, e Email) (int64, error)
+	// DueEmails returns up to limit unsent emails due at `now`, oldest first.
+	DueEmails(ctx context.Context, now time.Time, limit int) ([]Email, error)
+	// MarkEmailSent records the delivery and clears the body.
+	MarkEmailSent(ctx context.Context, id int64, at time.Time) error
+	// MarkEmailFailed records a failed attempt and when to try again.
+	MarkEmailFailed(ctx context.Context, id int64, next time.Time, lastError string) error
+	// OutboxBacklog counts the unsent emails.
+	OutboxBacklog(ctx context.Context) (int64, error)
+
+	// InTx runs fn in one transaction: all its writes land, or none.
+	InTx(ctx context.Context, fn func(tx Store) error) error
+	// Ping checks the database is reachable (readiness).
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
