@@ -42,6 +42,7 @@ const (
 	AUTHSYSTEMUSERCHANGEEMAIL           EventTypeCode = "AUTHSYSTEM_USER_CHANGEEMAIL"
 	AUTHSYSTEMUSERCHANGEPASSWORD        EventTypeCode = "AUTHSYSTEM_USER_CHANGEPASSWORD"
 	AUTHSYSTEMUSERCREATE                EventTypeCode = "AUTHSYSTEM_USER_CREATE"
+	AUTHSYSTEMUSERDELETE                EventTypeCode = "AUTHSYSTEM_USER_DELETE"
 	AUTHSYSTEMUSERGET                   EventTypeCode = "AUTHSYSTEM_USER_GET"
 	AUTHSYSTEMUSERGETBYID               EventTypeCode = "AUTHSYSTEM_USER_GETBYID"
 	AUTHSYSTEMUSERLOGIN                 EventTypeCode = "AUTHSYSTEM_USER_LOGIN"
@@ -69,6 +70,8 @@ func (e EventTypeCode) Valid() bool {
 	case AUTHSYSTEMUSERCHANGEPASSWORD:
 		return true
 	case AUTHSYSTEMUSERCREATE:
+		return true
+	case AUTHSYSTEMUSERDELETE:
 		return true
 	case AUTHSYSTEMUSERGET:
 		return true
@@ -1294,10 +1297,12 @@ type ClientInterface interface {
 	// The published Create User and Create Passwordless User share this operation.
 	//
 	// * With a non-empty `password` the user is created with it (Create User).
-	// * Without one (absent or empty) the user is created passwordless: the service makes a
-	//   random dummy password, which is never stored in clear nor returned, and emails the
-	//   subscriber a link to choose a password (for provider tenants, the provider's own
-	//   password-change link).
+	// * Without one (absent or empty) the user is created passwordless and is emailed a link to
+	//   choose a password. A provider needs a password, so the service gives it a random dummy
+	//   one, never stored nor returned, and the link is the provider's own password-change link.
+	//   Without a provider the user simply has no password (state `Lite`) until they choose one;
+	//   the link leads to `returnUrl` with an `encryptedEventId` for ForgotPassword (Validity,
+	//   Finish).
 	//
 	// With `verifyEmail=true` the registration stays pending until the subscriber confirms the
 	// emailed verification code (Verify Email); otherwise it is created verified. An email
@@ -1316,10 +1321,12 @@ type ClientInterface interface {
 	// The published Create User and Create Passwordless User share this operation.
 	//
 	// * With a non-empty `password` the user is created with it (Create User).
-	// * Without one (absent or empty) the user is created passwordless: the service makes a
-	//   random dummy password, which is never stored in clear nor returned, and emails the
-	//   subscriber a link to choose a password (for provider tenants, the provider's own
-	//   password-change link).
+	// * Without one (absent or empty) the user is created passwordless and is emailed a link to
+	//   choose a password. A provider needs a password, so the service gives it a random dummy
+	//   one, never stored nor returned, and the link is the provider's own password-change link.
+	//   Without a provider the user simply has no password (state `Lite`) until they choose one;
+	//   the link leads to `returnUrl` with an `encryptedEventId` for ForgotPassword (Validity,
+	//   Finish).
 	//
 	// With `verifyEmail=true` the registration stays pending until the subscriber confirms the
 	// emailed verification code (Verify Email); otherwise it is created verified. An email
@@ -1616,10 +1623,12 @@ func (c *Client) GetUsers(ctx context.Context, params *GetUsersParams, reqEditor
 // The published Create User and Create Passwordless User share this operation.
 //
 //   - With a non-empty `password` the user is created with it (Create User).
-//   - Without one (absent or empty) the user is created passwordless: the service makes a
-//     random dummy password, which is never stored in clear nor returned, and emails the
-//     subscriber a link to choose a password (for provider tenants, the provider's own
-//     password-change link).
+//   - Without one (absent or empty) the user is created passwordless and is emailed a link to
+//     choose a password. A provider needs a password, so the service gives it a random dummy
+//     one, never stored nor returned, and the link is the provider's own password-change link.
+//     Without a provider the user simply has no password (state `Lite`) until they choose one;
+//     the link leads to `returnUrl` with an `encryptedEventId` for ForgotPassword (Validity,
+//     Finish).
 //
 // With `verifyEmail=true` the registration stays pending until the subscriber confirms the
 // emailed verification code (Verify Email); otherwise it is created verified. An email
@@ -1648,10 +1657,12 @@ func (c *Client) CreateUserWithBody(ctx context.Context, params *CreateUserParam
 // The published Create User and Create Passwordless User share this operation.
 //
 //   - With a non-empty `password` the user is created with it (Create User).
-//   - Without one (absent or empty) the user is created passwordless: the service makes a
-//     random dummy password, which is never stored in clear nor returned, and emails the
-//     subscriber a link to choose a password (for provider tenants, the provider's own
-//     password-change link).
+//   - Without one (absent or empty) the user is created passwordless and is emailed a link to
+//     choose a password. A provider needs a password, so the service gives it a random dummy
+//     one, never stored nor returned, and the link is the provider's own password-change link.
+//     Without a provider the user simply has no password (state `Lite`) until they choose one;
+//     the link leads to `returnUrl` with an `encryptedEventId` for ForgotPassword (Validity,
+//     Finish).
 //
 // With `verifyEmail=true` the registration stays pending until the subscriber confirms the
 // emailed verification code (Verify Email); otherwise it is created verified. An email
@@ -3595,10 +3606,12 @@ type ClientWithResponsesInterface interface {
 	// The published Create User and Create Passwordless User share this operation.
 	//
 	// * With a non-empty `password` the user is created with it (Create User).
-	// * Without one (absent or empty) the user is created passwordless: the service makes a
-	//   random dummy password, which is never stored in clear nor returned, and emails the
-	//   subscriber a link to choose a password (for provider tenants, the provider's own
-	//   password-change link).
+	// * Without one (absent or empty) the user is created passwordless and is emailed a link to
+	//   choose a password. A provider needs a password, so the service gives it a random dummy
+	//   one, never stored nor returned, and the link is the provider's own password-change link.
+	//   Without a provider the user simply has no password (state `Lite`) until they choose one;
+	//   the link leads to `returnUrl` with an `encryptedEventId` for ForgotPassword (Validity,
+	//   Finish).
 	//
 	// With `verifyEmail=true` the registration stays pending until the subscriber confirms the
 	// emailed verification code (Verify Email); otherwise it is created verified. An email
@@ -3617,10 +3630,12 @@ type ClientWithResponsesInterface interface {
 	// The published Create User and Create Passwordless User share this operation.
 	//
 	// * With a non-empty `password` the user is created with it (Create User).
-	// * Without one (absent or empty) the user is created passwordless: the service makes a
-	//   random dummy password, which is never stored in clear nor returned, and emails the
-	//   subscriber a link to choose a password (for provider tenants, the provider's own
-	//   password-change link).
+	// * Without one (absent or empty) the user is created passwordless and is emailed a link to
+	//   choose a password. A provider needs a password, so the service gives it a random dummy
+	//   one, never stored nor returned, and the link is the provider's own password-change link.
+	//   Without a provider the user simply has no password (state `Lite`) until they choose one;
+	//   the link leads to `returnUrl` with an `encryptedEventId` for ForgotPassword (Validity,
+	//   Finish).
 	//
 	// With `verifyEmail=true` the registration stays pending until the subscriber confirms the
 	// emailed verification code (Verify Email); otherwise it is created verified. An email
@@ -5082,10 +5097,12 @@ func (c *ClientWithResponses) GetUsersWithResponse(ctx context.Context, params *
 // The published Create User and Create Passwordless User share this operation.
 //
 //   - With a non-empty `password` the user is created with it (Create User).
-//   - Without one (absent or empty) the user is created passwordless: the service makes a
-//     random dummy password, which is never stored in clear nor returned, and emails the
-//     subscriber a link to choose a password (for provider tenants, the provider's own
-//     password-change link).
+//   - Without one (absent or empty) the user is created passwordless and is emailed a link to
+//     choose a password. A provider needs a password, so the service gives it a random dummy
+//     one, never stored nor returned, and the link is the provider's own password-change link.
+//     Without a provider the user simply has no password (state `Lite`) until they choose one;
+//     the link leads to `returnUrl` with an `encryptedEventId` for ForgotPassword (Validity,
+//     Finish).
 //
 // With `verifyEmail=true` the registration stays pending until the subscriber confirms the
 // emailed verification code (Verify Email); otherwise it is created verified. An email
@@ -5110,10 +5127,12 @@ func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context
 // The published Create User and Create Passwordless User share this operation.
 //
 //   - With a non-empty `password` the user is created with it (Create User).
-//   - Without one (absent or empty) the user is created passwordless: the service makes a
-//     random dummy password, which is never stored in clear nor returned, and emails the
-//     subscriber a link to choose a password (for provider tenants, the provider's own
-//     password-change link).
+//   - Without one (absent or empty) the user is created passwordless and is emailed a link to
+//     choose a password. A provider needs a password, so the service gives it a random dummy
+//     one, never stored nor returned, and the link is the provider's own password-change link.
+//     Without a provider the user simply has no password (state `Lite`) until they choose one;
+//     the link leads to `returnUrl` with an `encryptedEventId` for ForgotPassword (Validity,
+//     Finish).
 //
 // With `verifyEmail=true` the registration stays pending until the subscriber confirms the
 // emailed verification code (Verify Email); otherwise it is created verified. An email

@@ -20,6 +20,9 @@ const (
 
 func operationRules(operationID string, r *http.Request) []Violation {
 	body, _ := validatedBody(r)
+	if vs := nulRules(r, body); len(vs) > 0 {
+		return vs
+	}
 	switch operationID {
 	case opGetUsers:
 		return getUsersRules(r)
@@ -104,4 +107,36 @@ func authenticateRules(body map[string]any) []Violation {
 		return []Violation{{Code: codes.E400_00, Where: "body", Problem: "send either loginName and password, or token"}}
 	}
 	return nil
+}
+
+// nulRules refuses NUL characters anywhere in the query or the body: no field has a use for them,
+// and PostgreSQL cannot store them (SQLite can), so they would otherwise fail on one backend only.
+func nulRules(r *http.Request, body map[string]any) []Violation {
+	var out []Violation
+	for name, vals := range r.URL.Query() {
+		for _, v := range vals {
+			if strings.ContainsRune(v, 0) {
+				out = append(out, Violation{Code: codes.E400_00, Where: "query parameter " + safeName(name), Problem: "must not contain NUL characters"})
+			}
+		}
+	}
+	var walk func(path []string, v any)
+	walk = func(path []string, v any) {
+		switch x := v.(type) {
+		case string:
+			if strings.ContainsRune(x, 0) {
+				out = append(out, Violation{Code: bodyCode(path, ""), Where: bodyWhere(path), Problem: "must not contain NUL characters"})
+			}
+		case map[string]any:
+			for k, inner := range x {
+				if strings.ContainsRune(k, 0) {
+					out = append(out, Violation{Code: bodyCode(append(path, ""), ""), Where: bodyWhere(path), Problem: "a key must not contain NUL characters"})
+					continue
+				}
+				walk(append(append([]string(nil), path...), k), inner)
+			}
+		}
+	}
+	walk(nil, body)
+	return out
 }

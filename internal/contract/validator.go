@@ -17,8 +17,20 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	usersorchestrator "usersorchestrator"
 	"usersorchestrator/internal/codes"
 )
+
+// Load parses openapi.yaml as committed. The server and the validate command build their
+// validator from it rather than from gen/api's embedded spec, which oapi-codegen rewrites (it
+// capitalises operation ids, for one).
+func Load() (*openapi3.T, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(usersorchestrator.OpenAPI)
+	if err != nil {
+		return nil, fmt.Errorf("contract: load openapi.yaml: %w", err)
+	}
+	return doc, nil
+}
 
 // Validator checks requests against one contract. It is safe for concurrent use.
 type Validator struct {

@@ -8,16 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
-	usersorchestrator "usersorchestrator"
 	"usersorchestrator/internal/codes"
 	"usersorchestrator/internal/contract"
 )
 
 func newValidator(t testing.TB) *contract.Validator {
 	t.Helper()
-	doc, err := openapi3.NewLoader().LoadFromData(usersorchestrator.OpenAPI)
+	doc, err := contract.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,6 +157,12 @@ func TestValidate(t *testing.T) {
 		{"authenticate password missing", request("POST", "/v4/Users/Authentication", `{"loginName":"a"}`), "authenticate",
 			codes.E400_00, "Invalid InputModel - body.password: is required with loginName"},
 		{"authenticate token", request("POST", "/v4/Users/Authentication", `{"token":"abc"}`), "authenticate", "", ""},
+		{"NUL in a name", request("POST", "/v4/Users", `{"email":"jane@example.com","firstName":"Ja\u0000ne"}`), "createUser",
+			codes.E400_00, "Invalid InputModel - body.firstName: must not contain NUL characters"},
+		{"NUL in a metadata value", request("PUT", "/v4/Users/abc", `{"metadata":{"city":"a\u0000"}}`), "updateUser",
+			codes.E400_09, "The metadata is invalid."},
+		{"NUL in a query parameter", request("GET", "/v4/Users?firstName=a%00b", ""), "getUsers",
+			codes.E400_00, "Invalid InputModel - query parameter firstName: must not contain NUL characters"},
 		{"unknown path", request("GET", "/v4/Customers", ""), "", codes.E404, "Not Found"},
 		{"unknown method", request("DELETE", "/v4/Users/abc", ""), "", codes.E404, "Not Found"},
 	}

@@ -27,11 +27,13 @@ var (
 	SubscribeGoogleLogin            = Type{"SUBSCRIBE_USER_GOOGLELOGIN", 4012, true}
 	// AuthSystemGet and AuthSystemGetByID share 4601, as published: the create and encrypted-get
 	// flows use the first name, the others the second.
-	AuthSystemGet            = Type{"AUTHSYSTEM_USER_GET", 4601, true}
-	AuthSystemGetByID        = Type{"AUTHSYSTEM_USER_GETBYID", 4601, true}
-	AuthSystemCreate         = Type{"AUTHSYSTEM_USER_CREATE", 4602, true}
-	AuthSystemUpdate         = Type{"AUTHSYSTEM_USER_UPDATE", 4603, false}
-	AuthSystemSearch         = Type{"AUTHSYSTEM_USER_SEARCH", 4604, false}
+	AuthSystemGet     = Type{"AUTHSYSTEM_USER_GET", 4601, true}
+	AuthSystemGetByID = Type{"AUTHSYSTEM_USER_GETBYID", 4601, true}
+	AuthSystemCreate  = Type{"AUTHSYSTEM_USER_CREATE", 4602, true}
+	AuthSystemUpdate  = Type{"AUTHSYSTEM_USER_UPDATE", 4603, false}
+	AuthSystemSearch  = Type{"AUTHSYSTEM_USER_SEARCH", 4604, false}
+	// AuthSystemDelete is the undo of a provider create whose Subscribe step failed.
+	AuthSystemDelete         = Type{"AUTHSYSTEM_USER_DELETE", 4606, false}
 	AuthSystemLogin          = Type{"AUTHSYSTEM_USER_LOGIN", 4605, true}
 	AuthSystemChangePassword = Type{"AUTHSYSTEM_USER_CHANGEPASSWORD", 4609, true}
 	AuthSystemChangeEmail    = Type{"AUTHSYSTEM_USER_CHANGEEMAIL", 4610, true}
@@ -43,7 +45,7 @@ func All() []Type {
 		SubscribeGet, SubscribeGetByID, SubscribeCreate, SubscribeCreatePending, SubscribeUpdate,
 		SubscribeLogin, SubscribeValidateForgotPassword, SubscribeFinishForgotPassword,
 		SubscribeStartForgotPassword, SubscribeChangePassword, SubscribeChangeEmail, SubscribeGoogleLogin,
-		AuthSystemGet, AuthSystemGetByID, AuthSystemCreate, AuthSystemUpdate, AuthSystemSearch,
+		AuthSystemGet, AuthSystemGetByID, AuthSystemCreate, AuthSystemUpdate, AuthSystemSearch, AuthSystemDelete,
 		AuthSystemLogin, AuthSystemChangePassword, AuthSystemChangeEmail,
 	}
 }

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+
+	"usersorchestrator/internal/app"
+	"usersorchestrator/internal/config"
+)
+
+func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (config.Config, error) {
+	path := fs.String("config", getenv("UO_CONFIG"), "YAML configuration file (default: the built-in configuration)")
+	if err := fs.Parse(args); err != nil {
+		return config.Config{}, err
+	}
+	return config.Load(*path, getenv)
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, err := loadConfig(fs, args, getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	a, err := app.New(ctx, cfg, log, app.Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Run(ctx, nil)
+}
+
+func levelOf(name string) slog.Level { return app.LogLevel(name) }

@@ -1,0 +1,319 @@
+// Package apitest runs the real service for tests: app.Run on 127.0.0.1:0 with a fresh SQLite
+// file, a real SMTP sink, a clock the test moves, and the generated client behind a transport that
+// checks every response against openapi.yaml and the code catalogue. The service tests in this
+// package and the end-to-end suite (e2e/) both build on it.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"usersorchestrator/gen/client"
+	"usersorchestrator/internal/app"
+	"usersorchestrator/internal/auth"
+	"usersorchestrator/internal/codes"
+	"usersorchestrator/internal/config"
+	"usersorchestrator/internal/contract"
+	"usersorchestrator/internal/mail/mailtest"
+	"usersorchestrator/internal/password"
+	"usersorchestrator/internal/tenant"
+)
+
+// Env is one running service.
+type Env struct {
+	T      testing.TB
+	App    *app.App
+	URL    string
+	Client *client.ClientWithResponses
+	// HTTP is the checking HTTP client behind Client, for raw requests.
+	HTTP   *http.Client
+	Mail   *mailtest.Sink
+	Logs   *Buffer
+	Clock  *Clock
+	Config config.Config
+	// Token is a JWT that may act for every configured tenant.
+	Token string
+	// Tenant is the tenant the headers select by default (the first configured).
+	Tenant tenant.Key
+}
+
+// Option changes the configuration before the service starts.
+type Option func(*config.Config)
+
+// WithTenants replaces the tenants.
+func WithTenants(ts ...config.Tenant) Option { return func(c *config.Config) { c.Tenants = ts } }
+
+// WithDatabase replaces the store (PostgreSQL for the store-parity runs).
+func WithDatabase(db config.Database) Option { return func(c *config.Config) { c.Database = db } }
+
+// cheapPasswords keeps argon2 out of the tests' way; the production cost is benchmarked apart.
+var cheapPasswords = password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// Start runs the service until the test ends.
+func Start(t testing.TB, opts ...Option) *Env {
+	t.Helper()
+	sink := mailtest.NewSink(t)
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Database.Path = filepath.Join(t.TempDir(), "usersorchestrator.db")
+	cfg.SMTP = config.SMTP{Host: sink.Host(), Port: sink.Port(), TLS: "none", Timeout: 5 * time.Second}
+	cfg.ShutdownTimeout = 5 * time.Second
+	for _, o := range opts {
+		o(&cfg)
+	}
+	env := &Env{T: t, Mail: sink, Logs: &Buffer{}, Clock: NewClock(time.Now().UTC().Truncate(time.Millisecond)), Config: cfg}
+	log := slog.New(slog.NewJSONHandler(env.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, cfg, log, app.Options{PasswordParams: &cheapPasswords, Now: env.Clock.Now})
+	if err != nil {
+		cancel()
+		t.Fatalf("start the service: %v", err)
+	}
+	env.App = a
+	addrs := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, func(addr net.Addr) { addrs <- addr }) }()
+	select {
+	case addr := <-addrs:
+		env.URL = "http://" + addr.String()
+	case err := <-done:
+		cancel()
+		t.Fatalf("the service stopped at start: %v", err)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatal("the service did not start within 10 s")
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("the service stopped with %v", err)
+		}
+		_ = a.Close()
+	})
+
+	env.Tenant = tenant.Key{ClientCode: cfg.Tenants[0].ClientCode, PaperCode: cfg.Tenants[0].PaperCode, ClientGroupCode: cfg.Tenants[0].ClientGroupCode}
+	env.Token = env.MintToken(nil)
+	doc, err := contract.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Servers = nil
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.HTTP = &http.Client{Transport: &checkingTransport{t: t, router: router, base: http.DefaultTransport}, Timeout: 30 * time.Second}
+	env.Client, err = client.NewClientWithResponses(env.URL,
+		client.WithHTTPClient(env.HTTP),
+		client.WithRequestEditorFn(env.headers(env.Tenant)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+// MintToken makes a JWT with the configured development secret; nil clientCodes is unrestricted.
+func (e *Env) MintToken(clientCodes []string) string {
+	e.T.Helper()
+	tok, err := auth.MintHS256([]byte(e.Config.Auth.HS256Secrets[0]), auth.MintOptions{Subject: "apitest", ClientCodes: clientCodes, Lifetime: time.Hour}, time.Now())
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return tok
+}
+
+// headers sets the five headers on every request; editors given to a call run after it and can
+// change or remove them.
+func (e *Env) headers(k tenant.Key) client.RequestEditorFn {
+	return func(_ context.Context, r *http.Request) error {
+		r.Header.Set("Authorization", "Bearer "+e.Token)
+		r.Header.Set("X-SourceSystem", "apitest")
+		r.Header.Set("X-ClientCode", k.ClientCode)
+		r.Header.Set("X-PaperCode", k.PaperCode)
+		r.Header.Set("X-ClientGroupCode", k.ClientGroupCode)
+		return nil
+	}
+}
+
+// As selects another tenant for one call.
+func (e *Env) As(k tenant.Key) client.RequestEditorFn { return e.headers(k) }
+
+// Header sets (or, with an empty value, removes) one header for one call.
+func Header(name, value string) client.RequestEditorFn {
+	return func(_ context.Context, r *http.Request) error {
+		if value == "" {
+			r.Header.Del(name)
+		} else {
+			r.Header.Set(name, value)
+		}
+		return nil
+	}
+}
+
+// Do sends a raw request with the five headers (for requests the typed client cannot make).
+func (e *Env) Do(method, path, body string, editors ...client.RequestEditorFn) (int, Envelope, http.Header) {
+	e.T.Helper()
+	var rdr io.Reader
+	if body != "" {
+		rdr = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.URL+path, rdr)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	_ = e.headers(e.Tenant)(context.Background(), req)
+	for _, ed := range editors {
+		_ = ed(context.Background(), req)
+	}
+	resp, err := e.HTTP.Do(req)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var env Envelope
+	_ = json.Unmarshal(data, &env)
+	env.Raw = data
+	return resp.StatusCode, env, resp.Header
+}
+
+// Envelope is any response, decoded loosely.
+type Envelope struct {
+	Message struct {
+		Code string `json:"code"`
+		Text string `json:"text"`
+		Type string `json:"type"`
+	} `json:"message"`
+	Meta map[string]any  `json:"meta"`
+	Data json.RawMessage `json:"data"`
+	Raw  []byte          `json:"-"`
+}
+
+// checkingTransport checks every response against the contract: its status is documented for the
+// operation, its body matches the schema, and its message code is catalogued with that status.
+type checkingTransport struct {
+	t      testing.TB
+	router routers.Router
+	base   http.RoundTripper
+}
+
+func (c *checkingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.base.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return resp, err
+	}
+	if msg := CheckResponse(req, resp.StatusCode, resp.Header, body, c.router); msg != "" {
+		c.t.Errorf("%s", msg)
+	}
+	return resp, nil
+}
+
+// CheckResponse says what is wrong with a response, or "" when it keeps the contract.
+func CheckResponse(req *http.Request, status int, header http.Header, body []byte, router routers.Router) string {
+	var env Envelope
+	if err := json.Unmarshal(body, &env); err != nil {
+		return fmt.Sprintf("%s %s answered %d with a body that is not JSON: %q", req.Method, req.URL.Path, status, body)
+	}
+	entry, ok := codes.Lookup(codes.Code(env.Message.Code))
+	switch {
+	case !ok:
+		return fmt.Sprintf("%s %s answered %d with the uncatalogued code %q", req.Method, req.URL.Path, status, env.Message.Code)
+	case entry.Status != status:
+		return fmt.Sprintf("%s %s answered %d with %s, which is catalogued for %d", req.Method, req.URL.Path, status, entry.Code, entry.Status)
+	}
+	route, params, err := router.FindRoute(req)
+	if err != nil {
+		if status == http.StatusNotFound {
+			return "" // a path the contract does not have: E404, checked above
+		}
+		return fmt.Sprintf("%s %s answered %d but matches no operation", req.Method, req.URL.Path, status)
+	}
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 status,
+		Header:                 header,
+		Body:                   io.NopCloser(bytes.NewReader(body)),
+		Options: &openapi3filter.Options{
+			IncludeResponseStatus:   true,
+			MultiError:              true,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.DisableSchemaErrorDetails()},
+		},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {
+		return fmt.Sprintf("%s %s answered %d, which breaks the contract: %v\nbody: %s", req.Method, req.URL.Path, status, err, body)
+	}
+	return ""
+}
+
+// Buffer is a log sink safe for the service's goroutines.
+type Buffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Clock is the service's clock, moved by the test.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+	// real makes time flow between Advance calls, so durations are not all zero.
+	started time.Time
+}
+
+// NewClock starts at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t, started: time.Now()} }
+
+// Now is the service's time: the start plus the advances plus the real time elapsed.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now.Add(time.Since(c.started))
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// ErrNoLink is returned when an email has no link with the wanted parameter.
+var ErrNoLink = errors.New("no such link in the email")

@@ -1,0 +1,248 @@
+// Package app is the composition root: it builds the store, the providers, the orchestrator and
+// the HTTP API from a config.Config, and runs them (HTTP server, outbox worker, graceful shutdown).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	usersorchestrator "usersorchestrator"
+	"usersorchestrator/internal/auth"
+	"usersorchestrator/internal/config"
+	"usersorchestrator/internal/contract"
+	"usersorchestrator/internal/httpapi"
+	"usersorchestrator/internal/mail"
+	"usersorchestrator/internal/orchestrator"
+	"usersorchestrator/internal/password"
+	"usersorchestrator/internal/ratelimit"
+	"usersorchestrator/internal/registration"
+	"usersorchestrator/internal/registration/postgres"
+	"usersorchestrator/internal/registration/sqlite"
+	"usersorchestrator/internal/secrets"
+	"usersorchestrator/internal/session"
+)
+
+// App is the running service.
+type App struct {
+	cfg     config.Config
+	log     *slog.Logger
+	store   registration.Store
+	worker  *mail.Worker
+	handler http.Handler
+	// Orchestrator is exposed for tests and tools that need to seal values as the service does.
+	Orchestrator *orchestrator.Orchestrator
+}
+
+// Options tune New for tests.
+type Options struct {
+	// PasswordParams replaces the hashing cost (tests use a cheap one).
+	PasswordParams *password.Params
+	// Now replaces the clock.
+	Now func() time.Time
+	// Middleware runs first on every request (metrics).
+	Middleware []func(http.Handler) http.Handler
+}
+
+// New builds the service from cfg. The caller must Close it.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.UsesDevelopmentKeys() {
+		log.Warn("running with the built-in development keys; set keys.encryption, keys.session and auth in production")
+	}
+	store, err := OpenStore(ctx, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: log, store: store}
+	if err := a.build(ctx, opts); err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// OpenStore opens (and migrates) the configured registration store.
+func OpenStore(ctx context.Context, db config.Database) (registration.Store, error) {
+	switch db.Driver {
+	case "postgres":
+		return postgres.Open(ctx, db.DSN)
+	default:
+		return sqlite.Open(ctx, db.Path)
+	}
+}
+
+func (a *App) build(ctx context.Context, opts Options) error {
+	cfg := a.cfg
+	encKey, err := secrets.ParseKey(cfg.Keys.Encryption)
+	if err != nil {
+		return fmt.Errorf("keys.encryption: %w", err)
+	}
+	sealer, err := secrets.NewSealer(encKey)
+	if err != nil {
+		return fmt.Errorf("keys.encryption: %w", err)
+	}
+	sessKey, err := secrets.ParseKey(cfg.Keys.Session)
+	if err != nil {
+		return fmt.Errorf("keys.session: %w", err)
+	}
+	sessions, err := session.NewIssuer(sessKey)
+	if err != nil {
+		return fmt.Errorf("keys.session: %w", err)
+	}
+	tenants, err := buildTenants(cfg.Tenants)
+	if err != nil {
+		return err
+	}
+	var sender mail.Sender
+	if cfg.SMTP.Host != "" {
+		if sender, err = mail.NewSMTPSender(mail.SMTPConfig{
+			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
+			TLS: cfg.SMTP.TLS, Timeout: cfg.SMTP.Timeout,
+		}); err != nil {
+			return fmt.Errorf("smtp: %w", err)
+		}
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	a.worker = mail.NewWorker(a.store, sender, a.log, mail.WorkerOptions{Now: now})
+	params := password.DefaultParams()
+	if opts.PasswordParams != nil {
+		params = *opts.PasswordParams
+	}
+	limiter := func(l config.Limit) ratelimit.Limiter { return ratelimit.NewMemory(l.Attempts, l.Window, now) }
+	a.Orchestrator, err = orchestrator.New(orchestrator.Deps{
+		Store:    a.store,
+		Hasher:   password.NewHasher(params),
+		Sealer:   sealer,
+		Sessions: sessions,
+		Limits: orchestrator.Limits{
+			Login:            limiter(cfg.Limits.Login),
+			ForgotPassword:   limiter(cfg.Limits.ForgotPassword),
+			VerifyEmail:      limiter(cfg.Limits.VerifyEmail),
+			VerificationCode: limiter(cfg.Limits.VerificationCode),
+		},
+		NewPassword: password.Generate,
+		NewID:       uuid.NewString,
+		MailQueued:  a.worker.Notify,
+		Now:         now,
+		Log:         a.log,
+	})
+	if err != nil {
+		return err
+	}
+	doc, err := contract.Load()
+	if err != nil {
+		return fmt.Errorf("load the embedded contract: %w", err)
+	}
+	validator, err := contract.New(doc)
+	if err != nil {
+		return err
+	}
+	verifier, err := auth.NewVerifier(ctx, auth.Config{
+		HS256Secrets: cfg.Auth.HS256Secrets, PublicKeysPEM: cfg.Auth.PublicKeysPEM, JWKSURL: cfg.Auth.JWKSURL,
+		Issuer: cfg.Auth.Issuer, Audience: cfg.Auth.Audience, Leeway: cfg.Auth.Leeway,
+	})
+	if err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	handler, err := httpapi.New(httpapi.Options{
+		Orchestrator: a.Orchestrator,
+		Validator:    validator,
+		Verifier:     verifier,
+		Tenants:      tenants,
+		Ready:        a.store.Ping,
+		Spec:         usersorchestrator.OpenAPI,
+		Log:          a.log,
+	})
+	if err != nil {
+		return err
+	}
+	for i := len(opts.Middleware) - 1; i >= 0; i-- {
+		handler = opts.Middleware[i](handler)
+	}
+	a.handler = handler
+	return nil
+}
+
+// Handler is the HTTP API.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Store is the registration store (tests read it to check what was written).
+func (a *App) Store() registration.Store { return a.store }
+
+// Worker is the outbox worker (tests drive it directly).
+func (a *App) Worker() *mail.Worker { return a.worker }
+
+// Run serves until ctx ends, then shuts down gracefully: it stops accepting, lets requests in
+// flight finish within the configured timeout, and stops the outbox worker. ready, when not nil,
+// receives the address once the listener is open.
+func (a *App) Run(ctx context.Context, ready func(addr net.Addr)) error {
+	ln, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		if err := a.worker.Run(workerCtx); err != nil {
+			a.log.Error("outbox worker stopped", "error", err)
+		}
+	}()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	a.log.Info("serving", "addr", ln.Addr().String(), "database", a.cfg.Database.Driver, "tenants", len(a.cfg.Tenants))
+	if ready != nil {
+		ready(ln.Addr())
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	a.log.Info("shutting down")
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		a.log.Error("graceful shutdown incomplete", "error", err)
+	}
+	stopWorker()
+	<-workerDone
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return serveErr
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.store.Close() }
+
+// LogLevel parses a configured level name.
+func LogLevel(name string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(name))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}

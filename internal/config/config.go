@@ -1,0 +1,378 @@
+// Package config reads the service's configuration: a YAML file (optional) with environment
+// overrides on top. The built-in default needs neither: it listens on 127.0.0.1:8080, keeps
+// SQLite at ./data/usersorchestrator.db and serves one tenant, demo/demo/demo, without a provider,
+// with development keys that are logged as such.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	Listen   string   `yaml:"listen"`
+	LogLevel string   `yaml:"logLevel"`
+	Database Database `yaml:"database"`
+	Keys     Keys     `yaml:"keys"`
+	Auth     Auth     `yaml:"auth"`
+	SMTP     SMTP     `yaml:"smtp"`
+	Limits   Limits   `yaml:"limits"`
+	Tenants  []Tenant `yaml:"tenants"`
+	// ShutdownTimeout bounds the graceful shutdown.
+	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
+}
+
+// Database selects the registration store.
+type Database struct {
+	// Driver is "sqlite" (the embedded default) or "postgres".
+	Driver string `yaml:"driver"`
+	Path   string `yaml:"path"`
+	DSN    string `yaml:"dsn"`
+}
+
+// Keys are the deployment's secrets, base64 or hex, at least 32 bytes each.
+type Keys struct {
+	// Encryption seals encryptedCustomerRegistrationId, encryptedEmail and encryptedEventId, and
+	// keys the hashes of codes and reset links. Changing it invalidates all of them.
+	Encryption string `yaml:"encryption"`
+	// Session signs the uo_session tokens of Authenticate.
+	Session string `yaml:"session"`
+}
+
+// Auth says which JWTs may call the API.
+type Auth struct {
+	HS256Secrets  []string      `yaml:"hs256Secrets"`
+	PublicKeysPEM []string      `yaml:"publicKeysPEM"`
+	JWKSURL       string        `yaml:"jwksURL"`
+	Issuer        string        `yaml:"issuer"`
+	Audience      string        `yaml:"audience"`
+	Leeway        time.Duration `yaml:"leeway"`
+}
+
+// SMTP is the mail server; without a host, emails stay in the outbox and are only logged.
+type SMTP struct {
+	Host     string        `yaml:"host"`
+	Port     int           `yaml:"port"`
+	Username string        `yaml:"username"`
+	Password string        `yaml:"password"`
+	TLS      string        `yaml:"tls"`
+	Timeout  time.Duration `yaml:"timeout"`
+}
+
+// Limit is a number of attempts per window.
+type Limit struct {
+	Attempts int           `yaml:"attempts"`
+	Window   time.Duration `yaml:"window"`
+}
+
+// Limits are the attempt limits per tenant and login name or email.
+type Limits struct {
+	Login            Limit `yaml:"login"`
+	ForgotPassword   Limit `yaml:"forgotPassword"`
+	VerifyEmail      Limit `yaml:"verifyEmail"`
+	VerificationCode Limit `yaml:"verificationCode"`
+}
+
+// Tenant is one newspaper.
+type Tenant struct {
+	ClientCode         string   `yaml:"clientCode"`
+	PaperCode          string   `yaml:"paperCode"`
+	ClientGroupCode    string   `yaml:"clientGroupCode"`
+	Name               string   `yaml:"name"`
+	SessionDays        int      `yaml:"sessionDays"`
+	DefaultReturnURL   string   `yaml:"defaultReturnUrl"`
+	AllowedReturnHosts []string `yaml:"allowedReturnHosts"`
+	MailFrom           string   `yaml:"mailFrom"`
+	// Provider is Flow.UserProvider: "", "Auth0", "Gigya", "SSOR" or "Firefly".
+	Provider string `yaml:"provider"`
+	// BaseURL, Timeout and MaxRetries apply to whichever provider is chosen.
+	BaseURL    string        `yaml:"baseURL"`
+	Timeout    time.Duration `yaml:"timeout"`
+	MaxRetries int           `yaml:"maxRetries"`
+	Auth0      Auth0         `yaml:"auth0"`
+	Gigya      Gigya         `yaml:"gigya"`
+	SSOR       SSOR          `yaml:"ssor"`
+	Firefly    Firefly       `yaml:"firefly"`
+}
+
+// Auth0 settings of a tenant.
+type Auth0 struct {
+	ClientID      string `yaml:"clientID"`
+	ClientSecret  string `yaml:"clientSecret"`
+	Audience      string `yaml:"audience"`
+	Connection    string `yaml:"connection"`
+	Scope         string `yaml:"scope"`
+	LoginAudience string `yaml:"loginAudience"`
+}
+
+// Gigya settings of a tenant.
+type Gigya struct {
+	APIKey  string `yaml:"apiKey"`
+	UserKey string `yaml:"userKey"`
+	Secret  string `yaml:"secret"`
+}
+
+// SSOR settings of a tenant.
+type SSOR struct {
+	APIToken string `yaml:"apiToken"`
+}
+
+// Firefly settings of a tenant.
+type Firefly struct {
+	Secret string `yaml:"secret"`
+}
+
+// Development keys of the built-in default. They are public (they are in this file): the service
+// logs a warning while it runs with them, and they must be replaced in any real deployment.
+const (
+	DevEncryptionKey = "ZGV2ZWxvcG1lbnQtb25seS1lbmNyeXB0aW9uLWtleS0wMDAwMDA="
+	DevSessionKey    = "ZGV2ZWxvcG1lbnQtb25seS1zZXNzaW9uLWtleS0wMDAwMDAwMDA="
+	DevJWTSecret     = "development-only-jwt-secret-change-me-000000"
+)
+
+// Default is the built-in configuration.
+func Default() Config {
+	return Config{
+		Listen:          "127.0.0.1:8080",
+		LogLevel:        "info",
+		Database:        Database{Driver: "sqlite", Path: "./data/usersorchestrator.db"},
+		Keys:            Keys{Encryption: DevEncryptionKey, Session: DevSessionKey},
+		Auth:            Auth{HS256Secrets: []string{DevJWTSecret}, Leeway: 30 * time.Second},
+		SMTP:            SMTP{Port: 25, TLS: "none", Timeout: 10 * time.Second},
+		ShutdownTimeout: 15 * time.Second,
+		Limits: Limits{
+			Login:            Limit{Attempts: 5, Window: 15 * time.Minute},
+			ForgotPassword:   Limit{Attempts: 5, Window: time.Hour},
+			VerifyEmail:      Limit{Attempts: 5, Window: 15 * time.Minute},
+			VerificationCode: Limit{Attempts: 5, Window: time.Hour},
+		},
+		Tenants: []Tenant{{
+			ClientCode: "demo", PaperCode: "demo", ClientGroupCode: "demo",
+			Name:               "Demo Daily",
+			SessionDays:        30,
+			DefaultReturnURL:   "http://localhost:3000/account",
+			AllowedReturnHosts: []string{"localhost", "127.0.0.1"},
+			MailFrom:           "Demo Daily <no-reply@demo.example>",
+		}},
+	}
+}
+
+// Load reads the file at path (none when path is empty) over the default, then the environment.
+// A file's `tenants` replace the default tenant. Unknown keys in the file are errors, so a typo
+// does not silently leave a setting at its default.
+func Load(path string, getenv func(string) string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		var file Config
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&file); err != nil && !errors.Is(err, io.EOF) {
+			return Config{}, fmt.Errorf("config: %s: %w", path, err)
+		}
+		cfg = overlay(cfg, file)
+	}
+	if err := applyEnv(&cfg, getenv); err != nil {
+		return Config{}, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// overlay lays the settings the file sets over the defaults.
+func overlay(base, f Config) Config {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&base.Listen, f.Listen)
+	set(&base.LogLevel, f.LogLevel)
+	set(&base.Database.Driver, f.Database.Driver)
+	set(&base.Database.Path, f.Database.Path)
+	set(&base.Database.DSN, f.Database.DSN)
+	set(&base.Keys.Encryption, f.Keys.Encryption)
+	set(&base.Keys.Session, f.Keys.Session)
+	if len(f.Auth.HS256Secrets) > 0 || len(f.Auth.PublicKeysPEM) > 0 || f.Auth.JWKSURL != "" {
+		base.Auth.HS256Secrets, base.Auth.PublicKeysPEM, base.Auth.JWKSURL = f.Auth.HS256Secrets, f.Auth.PublicKeysPEM, f.Auth.JWKSURL
+	}
+	set(&base.Auth.Issuer, f.Auth.Issuer)
+	set(&base.Auth.Audience, f.Auth.Audience)
+	if f.Auth.Leeway != 0 {
+		base.Auth.Leeway = f.Auth.Leeway
+	}
+	set(&base.SMTP.Host, f.SMTP.Host)
+	set(&base.SMTP.Username, f.SMTP.Username)
+	set(&base.SMTP.Password, f.SMTP.Password)
+	set(&base.SMTP.TLS, f.SMTP.TLS)
+	if f.SMTP.Port != 0 {
+		base.SMTP.Port = f.SMTP.Port
+	}
+	if f.SMTP.Timeout != 0 {
+		base.SMTP.Timeout = f.SMTP.Timeout
+	}
+	for _, l := range []struct{ dst, src *Limit }{
+		{&base.Limits.Login, &f.Limits.Login}, {&base.Limits.ForgotPassword, &f.Limits.ForgotPassword},
+		{&base.Limits.VerifyEmail, &f.Limits.VerifyEmail}, {&base.Limits.VerificationCode, &f.Limits.VerificationCode},
+	} {
+		if l.src.Attempts != 0 {
+			l.dst.Attempts = l.src.Attempts
+		}
+		if l.src.Window != 0 {
+			l.dst.Window = l.src.Window
+		}
+	}
+	if f.ShutdownTimeout != 0 {
+		base.ShutdownTimeout = f.ShutdownTimeout
+	}
+	if len(f.Tenants) > 0 {
+		base.Tenants = f.Tenants
+	}
+	return base
+}
+
+// The environment variables, each overriding one setting.
+var envVars = []struct {
+	name string
+	set  func(c *Config, v string) error
+}{
+	{"UO_LISTEN", func(c *Config, v string) error { c.Listen = v; return nil }},
+	{"UO_LOG_LEVEL", func(c *Config, v string) error { c.LogLevel = v; return nil }},
+	{"UO_DATABASE_DRIVER", func(c *Config, v string) error { c.Database.Driver = v; return nil }},
+	{"UO_DATABASE_PATH", func(c *Config, v string) error { c.Database.Path = v; return nil }},
+	{"UO_DATABASE_DSN", func(c *Config, v string) error { c.Database.DSN = v; return nil }},
+	{"UO_ENCRYPTION_KEY", func(c *Config, v string) error { c.Keys.Encryption = v; return nil }},
+	{"UO_SESSION_KEY", func(c *Config, v string) error { c.Keys.Session = v; return nil }},
+	{"UO_AUTH_HS256_SECRET", func(c *Config, v string) error { c.Auth.HS256Secrets = []string{v}; return nil }},
+	{"UO_AUTH_JWKS_URL", func(c *Config, v string) error { c.Auth.JWKSURL = v; return nil }},
+	{"UO_AUTH_ISSUER", func(c *Config, v string) error { c.Auth.Issuer = v; return nil }},
+	{"UO_AUTH_AUDIENCE", func(c *Config, v string) error { c.Auth.Audience = v; return nil }},
+	{"UO_SMTP_HOST", func(c *Config, v string) error { c.SMTP.Host = v; return nil }},
+	{"UO_SMTP_PORT", func(c *Config, v string) (err error) { c.SMTP.Port, err = strconv.Atoi(v); return err }},
+	{"UO_SMTP_USERNAME", func(c *Config, v string) error { c.SMTP.Username = v; return nil }},
+	{"UO_SMTP_PASSWORD", func(c *Config, v string) error { c.SMTP.Password = v; return nil }},
+	{"UO_SMTP_TLS", func(c *Config, v string) error { c.SMTP.TLS = v; return nil }},
+}
+
+// EnvVars lists the environment variables Load reads (for the README and `--help`).
+func EnvVars() []string {
+	names := make([]string, 0, len(envVars))
+	for _, e := range envVars {
+		names = append(names, e.name)
+	}
+	return names
+}
+
+func applyEnv(c *Config, getenv func(string) string) error {
+	if getenv == nil {
+		return nil
+	}
+	for _, e := range envVars {
+		if v := getenv(e.name); v != "" {
+			if err := e.set(c, v); err != nil {
+				return fmt.Errorf("config: %s: %w", e.name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Providers are the valid Flow.UserProvider values.
+var Providers = []string{"Auth0", "Gigya", "SSOR", "Firefly"}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("config: "+format, args...)) }
+	if c.Listen == "" {
+		bad("listen is empty")
+	}
+	switch c.Database.Driver {
+	case "sqlite":
+		if c.Database.Path == "" {
+			bad("database.path is empty")
+		}
+	case "postgres":
+		if c.Database.DSN == "" {
+			bad("database.dsn is empty")
+		}
+	default:
+		bad("database.driver %q is neither sqlite nor postgres", c.Database.Driver)
+	}
+	if c.Keys.Encryption == "" || c.Keys.Session == "" {
+		bad("keys.encryption and keys.session are required")
+	}
+	if len(c.Auth.HS256Secrets) == 0 && len(c.Auth.PublicKeysPEM) == 0 && c.Auth.JWKSURL == "" {
+		bad("auth needs hs256Secrets, publicKeysPEM or jwksURL")
+	}
+	switch c.SMTP.TLS {
+	case "none", "starttls", "tls":
+	default:
+		bad("smtp.tls %q is none, starttls or tls", c.SMTP.TLS)
+	}
+	for name, l := range map[string]Limit{"login": c.Limits.Login, "forgotPassword": c.Limits.ForgotPassword,
+		"verifyEmail": c.Limits.VerifyEmail, "verificationCode": c.Limits.VerificationCode} {
+		if l.Attempts < 1 || l.Window <= 0 {
+			bad("limits.%s needs attempts >= 1 and a window", name)
+		}
+	}
+	if len(c.Tenants) == 0 {
+		bad("no tenants")
+	}
+	seen := map[string]bool{}
+	for i, t := range c.Tenants {
+		key := t.ClientCode + "/" + t.PaperCode + "/" + t.ClientGroupCode
+		switch {
+		case t.ClientCode == "" || t.PaperCode == "" || t.ClientGroupCode == "":
+			bad("tenants[%d] needs clientCode, paperCode and clientGroupCode", i)
+		case seen[key]:
+			bad("tenant %s is listed twice", key)
+		}
+		seen[key] = true
+		if t.DefaultReturnURL == "" {
+			bad("tenant %s needs defaultReturnUrl (the page emailed links lead to)", key)
+		}
+		if t.MailFrom == "" {
+			bad("tenant %s needs mailFrom", key)
+		}
+		if t.Provider != "" {
+			known := false
+			for _, p := range Providers {
+				if strings.EqualFold(p, t.Provider) {
+					known = true
+				}
+			}
+			if !known {
+				bad("tenant %s: provider %q is not one of %s", key, t.Provider, strings.Join(Providers, ", "))
+			}
+			if t.BaseURL == "" {
+				bad("tenant %s: provider %s needs baseURL", key, t.Provider)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// UsesDevelopmentKeys tells whether any built-in development secret is in use.
+func (c Config) UsesDevelopmentKeys() bool {
+	if c.Keys.Encryption == DevEncryptionKey || c.Keys.Session == DevSessionKey {
+		return true
+	}
+	for _, s := range c.Auth.HS256Secrets {
+		if s == DevJWTSecret {
+			return true
+		}
+	}
+	return false
+}

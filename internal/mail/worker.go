@@ -1,0 +1,248 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"usersorchestrator/internal/registration"
+)
+
+// Outbox is the part of registration.Store the Worker needs.
+type Outbox interface {
+	DueEmails(ctx context.Context, now time.Time, limit int) ([]registration.Email, error)
+	MarkEmailSent(ctx context.Context, id int64, at time.Time) error
+	MarkEmailFailed(ctx context.Context, id int64, next time.Time, lastError string) error
+}
+
+// Defaults of WorkerOptions and the retry schedule.
+const (
+	DefaultInterval    = 2 * time.Second
+	DefaultBatch       = 50
+	DefaultMaxAttempts = 8
+
+	// BackoffBase is the wait after the first failure; it doubles with every further failure
+	// (10 s, 20 s, 40 s ...) up to BackoffMax. With the default 8 attempts a mail is retried
+	// for about 21 minutes, long enough to ride out a relay restart, short enough that a
+	// verification code is still valid when it arrives.
+	BackoffBase = 10 * time.Second
+	BackoffMax  = time.Hour
+
+	// parkFor moves a row's next attempt out of reach: the row stays in the outbox (visible in
+	// OutboxBacklog, with its lastError, for an operator) but is never picked up again.
+	parkFor = 100 * 365 * 24 * time.Hour
+
+	// NoSMTPError is the lastError of a mail parked because no SMTP server is configured.
+	NoSMTPError = "no SMTP server configured"
+
+	maxLastError = 1000
+	// minRedacted: body lines shorter than this ("--") are too common to be secrets.
+	minRedacted = 4
+)
+
+// WorkerOptions tune the Worker; zero values take the defaults.
+type WorkerOptions struct {
+	// Interval is how often the outbox is polled; Notify wakes the worker sooner.
+	Interval time.Duration
+	// Batch is how many due emails one pass takes.
+	Batch int
+	// MaxAttempts is how many failed sends an email gets; after that it is parked (kept,
+	// never retried) and an error is logged.
+	MaxAttempts int
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// Worker delivers the outbox. Run one Worker per outbox, and call DeliverDue directly only when
+// Run is not running: DueEmails claims nothing, so two concurrent passes would send a mail twice.
+type Worker struct {
+	outbox Outbox
+	sender Sender
+	log    *slog.Logger
+	opts   WorkerOptions
+	wake   chan struct{}
+}
+
+// NewWorker builds a worker. sender nil means no SMTP server is configured (the embedded
+// default): each email is logged once, without its body, and parked in the outbox. Retrying
+// such mails every poll would only repeat the log line; parking keeps them inspectable, and
+// their links expire long before anyone could configure SMTP and send them anyway.
+func NewWorker(outbox Outbox, sender Sender, log *slog.Logger, o WorkerOptions) *Worker {
+	if o.Interval <= 0 {
+		o.Interval = DefaultInterval
+	}
+	if o.Batch <= 0 {
+		o.Batch = DefaultBatch
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	// `var s Sender; s, err = NewSMTPSender(...)` style wiring can hand over a typed nil,
+	// which is not == nil and would panic on the first Send: it means "no SMTP" as well.
+	if s, ok := sender.(*SMTPSender); ok && s == nil {
+		sender = nil
+	}
+	return &Worker{outbox: outbox, sender: sender, log: log, opts: o, wake: make(chan struct{}, 1)}
+}
+
+// Notify wakes Run for a pass now, typically right after an email was enqueued so it does not
+// wait for the next poll. It never blocks; wake-ups that arrive during a pass fold into one.
+func (w *Worker) Notify() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers due emails until ctx is done, then returns nil. A failing pass (the store is
+// down) is logged and retried at the next poll.
+func (w *Worker) Run(ctx context.Context) error {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		case <-w.wake:
+		}
+		fetched, err := w.pass(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			w.log.ErrorContext(ctx, "outbox delivery pass failed", "error", err)
+		}
+		// A full batch means more may be due: go again at once rather than a poll later.
+		next := w.opts.Interval
+		if err == nil && fetched == w.opts.Batch {
+			next = 0
+		}
+		timer.Reset(next)
+	}
+}
+
+// DeliverDue makes one pass over the due emails and returns how many were sent. It stops at the
+// first store error (the next pass picks up where this one stopped).
+func (w *Worker) DeliverDue(ctx context.Context) (sent int, err error) {
+	sent, _, err = w.deliver(ctx)
+	return sent, err
+}
+
+func (w *Worker) pass(ctx context.Context) (fetched int, err error) {
+	_, fetched, err = w.deliver(ctx)
+	return fetched, err
+}
+
+func (w *Worker) deliver(ctx context.Context) (sent, fetched int, err error) {
+	due, err := w.outbox.DueEmails(ctx, w.opts.Now(), w.opts.Batch)
+	if err != nil {
+		return 0, 0, fmt.Errorf("mail: due emails: %w", err)
+	}
+	for _, e := range due {
+		if err := ctx.Err(); err != nil {
+			return sent, len(due), err
+		}
+		ok, err := w.deliverOne(ctx, e)
+		if err != nil {
+			return sent, len(due), err
+		}
+		if ok {
+			sent++
+		}
+	}
+	return sent, len(due), nil
+}
+
+// deliverOne sends e and records the outcome; the error is the store's, or ctx's on shutdown.
+func (w *Worker) deliverOne(ctx context.Context, e registration.Email) (bool, error) {
+	attrs := []any{"email_id", e.ID, "kind", e.Kind, "tenant", e.Tenant.String()}
+	if w.sender == nil {
+		// The only trace of the mail in this mode: enough to see that it would have gone out
+		// and to whom, nothing that could let a reader of the logs use it.
+		w.log.InfoContext(ctx, "email not sent: no SMTP server configured",
+			append(attrs, "recipient", e.To, "subject", e.Subject)...)
+		if err := w.outbox.MarkEmailFailed(ctx, e.ID, w.opts.Now().Add(parkFor), NoSMTPError); err != nil {
+			return false, fmt.Errorf("mail: park email %d: %w", e.ID, err)
+		}
+		return false, nil
+	}
+
+	sendErr := w.sender.Send(ctx, e)
+	if sendErr == nil {
+		if err := w.outbox.MarkEmailSent(ctx, e.ID, w.opts.Now()); err != nil {
+			// Delivered but not recorded: the next pass sends it again. A duplicate mail is
+			// better than a lost one.
+			return false, fmt.Errorf("mail: mark email %d sent: %w", e.ID, err)
+		}
+		return true, nil
+	}
+	if ctx.Err() != nil {
+		// Shutting down mid-send is not the mail's fault: leave it due, uncounted.
+		return false, ctx.Err()
+	}
+
+	reason := safeError(sendErr, e.Body)
+	attempt := e.Attempts + 1
+	now := w.opts.Now()
+	if attempt >= w.opts.MaxAttempts || errors.Is(sendErr, ErrPermanent) {
+		w.log.ErrorContext(ctx, "email delivery abandoned",
+			append(attrs, "recipient", e.To, "attempt", attempt, "error", reason)...)
+		lastError := truncate(fmt.Sprintf("gave up after attempt %d: %s", attempt, reason))
+		if err := w.outbox.MarkEmailFailed(ctx, e.ID, now.Add(parkFor), lastError); err != nil {
+			return false, fmt.Errorf("mail: park email %d: %w", e.ID, err)
+		}
+		return false, nil
+	}
+	next := now.Add(Backoff(attempt))
+	w.log.WarnContext(ctx, "email delivery failed, will retry",
+		append(attrs, "recipient", e.To, "attempt", attempt, "next_attempt", next, "error", reason)...)
+	if err := w.outbox.MarkEmailFailed(ctx, e.ID, next, truncate(reason)); err != nil {
+		return false, fmt.Errorf("mail: mark email %d failed: %w", e.ID, err)
+	}
+	return false, nil
+}
+
+// Backoff is the wait after the given failed attempt (1 for the first): BackoffBase doubled
+// per attempt, capped at BackoffMax.
+func Backoff(attempt int) time.Duration {
+	d := BackoffBase
+	for i := 1; i < attempt && d < BackoffMax; i++ {
+		d *= 2
+	}
+	return min(d, BackoffMax)
+}
+
+// safeError renders a send error for logs and the outbox row. Errors come from go-mail and the
+// server's replies, which do not quote the message; should one ever echo it, every line of the
+// body (the code and the links are lines of their own) is cut out rather than trusting that.
+func safeError(err error, body string) string {
+	s := oneLine(err.Error())
+	for line := range strings.Lines(body) {
+		if l := oneLine(line); len(l) >= minRedacted {
+			s = strings.ReplaceAll(s, l, "[redacted]")
+		}
+	}
+	return s
+}
+
+func truncate(s string) string {
+	if len(s) <= maxLastError {
+		return s
+	}
+	s = s[:maxLastError]
+	for !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}

@@ -1,0 +1,158 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"math"
+	"time"
+
+	"usersorchestrator/internal/events"
+	"usersorchestrator/internal/provider"
+	"usersorchestrator/internal/registration"
+)
+
+// AuthenticateInput is either LoginName and Password, or Token.
+type AuthenticateInput struct {
+	LoginName      string
+	Password       string
+	Token          string
+	IgnoreProvider bool
+}
+
+// CookieToken is a token for the consumer to keep.
+type CookieToken struct {
+	Name         string
+	Content      string
+	DurationDays int
+}
+
+// Authentication is a successful Authenticate.
+type Authentication struct {
+	User         User
+	CookieTokens []CookieToken
+}
+
+// SessionCookieName is the name of the orchestrator's own session token.
+const SessionCookieName = "uo_session"
+
+const loginLimit = "login"
+
+// Authenticate is POST /v4/Users/Authentication.
+func (o *Orchestrator) Authenticate(ctx context.Context, c Call, in AuthenticateInput) (Authentication, error) {
+	var (
+		f      found
+		tokens []CookieToken
+		err    error
+	)
+	if in.Token != "" {
+		f, err = o.userForToken(ctx, c, in.Token, c.useProvider(in.IgnoreProvider), WorkflowAuthentication)
+		if err != nil {
+			return Authentication{}, err
+		}
+	} else {
+		if err := o.limited(ctx, o.Limits.Login, c, loginLimit, in.LoginName); err != nil {
+			return Authentication{}, err
+		}
+		start := o.Now()
+		f, tokens, err = o.checkPassword(ctx, c, in)
+		o.observe(ctx, c, events.SubscribeLogin, f.reg.CustomerRegistrationID, start, err)
+		if err != nil {
+			return Authentication{}, err
+		}
+		o.resetLimit(ctx, o.Limits.Login, c, loginLimit, in.LoginName)
+	}
+	days := max(c.Tenant.SessionDays, 1)
+	token, _, err := o.Sessions.Issue(c.Tenant.Key, f.reg.CustomerRegistrationID, days, o.Now())
+	if err != nil {
+		return Authentication{}, failed(WorkflowAuthentication, err)
+	}
+	return Authentication{
+		User:         o.userOf(c, f.reg),
+		CookieTokens: append([]CookieToken{{Name: SessionCookieName, Content: token, DurationDays: days}}, tokens...),
+	}, nil
+}
+
+// checkPassword authenticates where the user lives: the provider for a user it holds, Subscribe
+// for a Subscribe-only user (no provider, ignoreProvider, or created with ignoreProvider).
+func (o *Orchestrator) checkPassword(ctx context.Context, c Call, in AuthenticateInput) (found, []CookieToken, error) {
+	start := o.Now()
+	reg, err := o.Store.GetByEmail(ctx, c.Tenant.Key, in.LoginName)
+	var crid string
+	if err == nil {
+		crid = reg.CustomerRegistrationID
+	}
+	o.observe(ctx, c, events.SubscribeGetByID, crid, start, ignoreRegNotFound(err))
+	switch {
+	case errors.Is(err, registration.ErrNotFound):
+		if !c.useProvider(in.IgnoreProvider) {
+			o.Hasher.VerifyDummy(in.Password)
+			return found{}, nil, ErrInvalidCredentials
+		}
+	case err != nil:
+		return found{}, nil, failed(WorkflowGetByID, err)
+	}
+	if err == nil && (reg.AuthSystem == "" || !c.useProvider(in.IgnoreProvider)) {
+		return o.checkLocalPassword(c, reg, in.Password)
+	}
+	return o.providerLogin(ctx, c, in)
+}
+
+// checkLocalPassword applies the MG2-auth rules: Unverified and Lite users cannot log in.
+func (o *Orchestrator) checkLocalPassword(c Call, reg registration.Registration, password string) (found, []CookieToken, error) {
+	switch localState(reg) {
+	case StateUnverified:
+		return found{reg: reg}, nil, ErrNotVerified
+	case StateLite:
+		return found{reg: reg}, nil, ErrNoPassword
+	}
+	ok, err := o.Hasher.Verify(password, reg.PasswordHash)
+	if err != nil {
+		return found{reg: reg}, nil, failed(WorkflowAuthentication, err)
+	}
+	if !ok {
+		return found{reg: reg}, nil, ErrInvalidCredentials
+	}
+	return found{reg: reg}, nil, nil
+}
+
+// providerLogin logs in at the provider, then reads the user there and in Subscribe and brings
+// Subscribe in step (AUTHSYSTEM_USER_LOGIN, AUTHSYSTEM_USER_GETBYID, SUBSCRIBE_USER_GETBYID,
+// SUBSCRIBE_USER_UPDATE, as published).
+func (o *Orchestrator) providerLogin(ctx context.Context, c Call, in AuthenticateInput) (found, []CookieToken, error) {
+	start := o.Now()
+	s, err := c.provider().Login(ctx, in.LoginName, in.Password)
+	o.observe(ctx, c, events.AuthSystemLogin, s.UserID, start, err)
+	switch {
+	case errors.Is(err, provider.ErrInvalidCredentials), errors.Is(err, provider.ErrBlocked), errors.Is(err, provider.ErrNotFound):
+		// A blocked user is told no more than a wrong password would tell.
+		return found{}, nil, ErrInvalidCredentials
+	case errors.Is(err, provider.ErrNotVerified):
+		return found{}, nil, ErrNotVerified
+	case err != nil:
+		return found{}, nil, fromProvider(WorkflowAuthentication, err)
+	}
+	f, err := o.readUser(ctx, c, s.UserID, true, readByID, WorkflowGetByID)
+	if err != nil {
+		return found{}, nil, err
+	}
+	tokens := make([]CookieToken, 0, len(s.Tokens))
+	for _, t := range s.Tokens {
+		tokens = append(tokens, CookieToken{Name: t.Name, Content: t.Content, DurationDays: daysOf(t.ExpiresIn)})
+	}
+	return f, tokens, nil
+}
+
+// daysOf rounds a token's life up to whole days, as cookieTokens count in days.
+func daysOf(d time.Duration) int {
+	if d <= 0 {
+		return 1
+	}
+	return int(math.Ceil(d.Hours() / 24))
+}
+
+func ignoreRegNotFound(err error) error {
+	if errors.Is(err, registration.ErrNotFound) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,273 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"strings"
+
+	"usersorchestrator/internal/events"
+	"usersorchestrator/internal/mail"
+	"usersorchestrator/internal/provider"
+	"usersorchestrator/internal/registration"
+)
+
+// CreateInput is Create User (Password set) or Create Passwordless User (Password empty).
+type CreateInput struct {
+	Email    string
+	Password string
+	// CustomerRegistrationID (or its encrypted form) is optional: without a provider it becomes
+	// the new user's id; with one it must name an existing provider user, whose registration
+	// this creates.
+	CustomerRegistrationID          string
+	EncryptedCustomerRegistrationID string
+	VerifyEmail                     bool
+	ReturnURL                       string
+	FirstName                       *string
+	LastName                        *string
+	Metadata                        map[string]string
+	IgnoreProvider                  bool
+}
+
+// Create is POST /v4/Users. Nothing is left half-written: a provider failure writes nothing to
+// Subscribe, and a Subscribe failure removes the provider user this call made.
+func (o *Orchestrator) Create(ctx context.Context, c Call, in CreateInput) (UserRef, error) {
+	link, err := returnURL(c, in.ReturnURL)
+	if err != nil {
+		return UserRef{}, err
+	}
+	crid := in.CustomerRegistrationID
+	if in.EncryptedCustomerRegistrationID != "" {
+		id, err := o.open(c, purposeID, in.EncryptedCustomerRegistrationID)
+		if err != nil {
+			return UserRef{}, err
+		}
+		if crid != "" && crid != id {
+			return UserRef{}, ErrInvalidEncrypted
+		}
+		crid = id
+	}
+	if err := o.checkAvailable(ctx, c, in.Email, crid); err != nil {
+		return UserRef{}, err
+	}
+
+	now := o.Now().UTC()
+	reg := registration.Registration{
+		Tenant:       c.Tenant.Key,
+		Email:        in.Email,
+		Verified:     !in.VerifyEmail,
+		Pending:      in.VerifyEmail,
+		FirstName:    in.FirstName,
+		LastName:     in.LastName,
+		Metadata:     maps.Clone(in.Metadata),
+		AddDate:      now,
+		AddSource:    c.SourceSystem,
+		ChangeDate:   now,
+		ChangeSource: c.SourceSystem,
+	}
+	var (
+		made           string // the provider user this call created, to undo on failure
+		setPasswordURL string
+	)
+	if c.useProvider(in.IgnoreProvider) {
+		pu, created, err := o.createInProvider(ctx, c, crid, in)
+		if err != nil {
+			return UserRef{}, err
+		}
+		if created {
+			made = pu.ID
+		}
+		reg.CustomerRegistrationID, reg.AuthSystem = pu.ID, c.provider().Name()
+		if in.Password == "" && created {
+			if setPasswordURL, err = o.providerPasswordLink(ctx, c, pu.ID, link); err != nil {
+				o.undoProviderCreate(ctx, c, made)
+				return UserRef{}, err
+			}
+		}
+	} else {
+		reg.CustomerRegistrationID = crid
+		if reg.CustomerRegistrationID == "" {
+			reg.CustomerRegistrationID = o.NewID()
+		}
+		if in.Password != "" {
+			if reg.PasswordHash, err = o.Hasher.Hash(in.Password); err != nil {
+				return UserRef{}, failed(WorkflowCreate, err)
+			}
+		}
+	}
+
+	ev := events.SubscribeCreate
+	if in.VerifyEmail {
+		ev = events.SubscribeCreatePending
+	}
+	start := o.Now()
+	err = o.Store.InTx(ctx, func(tx registration.Store) error {
+		if err := tx.Create(ctx, reg); err != nil {
+			return err
+		}
+		// Without a provider a passwordless user has no password at all (Lite) until they choose
+		// one through this link, which is a forgot-password link of long life.
+		if in.Password == "" && setPasswordURL == "" && reg.AuthSystem == "" {
+			l, _, err := o.issueResetLink(ctx, tx, c, reg, link, welcomeLinkTTL)
+			if err != nil {
+				return err
+			}
+			setPasswordURL = l
+		}
+		var email registration.Email
+		if in.VerifyEmail {
+			code, err := o.issueCode(ctx, tx, c, reg)
+			if err != nil {
+				return err
+			}
+			email = mail.VerificationCode(c.Tenant, reg.Email, code, verificationLink(link, reg.Email, code))
+			if setPasswordURL != "" {
+				email.Body += "\nAfter confirming, choose your password here:\n" + setPasswordURL + "\n"
+			}
+		} else {
+			email = mail.Welcome(c.Tenant, reg.Email, deref(reg.FirstName), setPasswordURL)
+		}
+		if err := o.enqueue(ctx, tx, email); err != nil {
+			return err
+		}
+		_, err := tx.RecordEvent(ctx, o.event(c, ev, reg.CustomerRegistrationID, start, nil))
+		return err
+	})
+	if err != nil {
+		o.observe(ctx, c, ev, reg.CustomerRegistrationID, start, err)
+		o.undoProviderCreate(ctx, c, made)
+		switch {
+		case errors.Is(err, registration.ErrEmailTaken):
+			return UserRef{}, ErrEmailInUse
+		case errors.Is(err, registration.ErrIDTaken):
+			return UserRef{}, ErrIDInUse
+		}
+		return UserRef{}, failed(WorkflowCreate, err)
+	}
+	o.MailQueued()
+	return o.refOf(c, reg.CustomerRegistrationID), nil
+}
+
+// checkAvailable refuses an email or id Subscribe already has. It records no event: the published
+// create flow names only the provider read, the provider create and the Subscribe create, and the
+// store's unique keys guard against races anyway.
+func (o *Orchestrator) checkAvailable(ctx context.Context, c Call, email, crid string) error {
+	existing, err := o.Store.GetByEmail(ctx, c.Tenant.Key, email)
+	switch {
+	case err == nil && existing.Pending:
+		return ErrEmailPending
+	case err == nil:
+		return ErrEmailInUse
+	case !errors.Is(err, registration.ErrNotFound):
+		return failed(WorkflowGetByID, err)
+	}
+	if crid == "" {
+		return nil
+	}
+	_, err = o.Store.Get(ctx, c.Tenant.Key, crid)
+	switch {
+	case err == nil:
+		return ErrIDInUse
+	case !errors.Is(err, registration.ErrNotFound):
+		return failed(WorkflowGetByID, err)
+	}
+	return nil
+}
+
+// createInProvider finds or makes the provider user. created tells whether this call made it.
+func (o *Orchestrator) createInProvider(ctx context.Context, c Call, crid string, in CreateInput) (pu provider.User, created bool, err error) {
+	p := c.provider()
+	if crid != "" {
+		start := o.Now()
+		pu, err = p.GetUser(ctx, crid)
+		o.observe(ctx, c, events.AuthSystemGet, crid, start, ignoreNotFound(err))
+		switch {
+		case errors.Is(err, provider.ErrNotFound):
+			return pu, false, &InvalidInputError{Field: "body.customerRegistrationId", Problem: "no user of the provider has this id"}
+		case err != nil:
+			return pu, false, fromProvider(WorkflowGetByID, err)
+		case !strings.EqualFold(pu.Email, in.Email):
+			return pu, false, &InvalidInputError{Field: "body.email", Problem: "differs from the email of the provider's user"}
+		}
+		return pu, false, nil
+	}
+	start := o.Now()
+	existing, err := p.FindByEmail(ctx, in.Email)
+	o.observe(ctx, c, events.AuthSystemGet, existing.ID, start, ignoreNotFound(err))
+	switch {
+	case err == nil:
+		return pu, false, ErrEmailInUse
+	case !errors.Is(err, provider.ErrNotFound):
+		return pu, false, fromProvider(WorkflowGetByID, err)
+	}
+	password := in.Password
+	if password == "" {
+		// The provider needs a password; nobody will ever know this one.
+		if password, err = o.NewPassword(); err != nil {
+			return pu, false, failed(WorkflowCreate, err)
+		}
+	}
+	nu := provider.NewUser{
+		Email:         in.Email,
+		Password:      password,
+		FirstName:     deref(in.FirstName),
+		LastName:      deref(in.LastName),
+		Metadata:      in.Metadata,
+		EmailVerified: !in.VerifyEmail,
+	}
+	start = o.Now()
+	pu, err = p.Create(ctx, nu)
+	o.observe(ctx, c, events.AuthSystemCreate, pu.ID, start, err)
+	switch {
+	case errors.Is(err, provider.ErrUserExists):
+		return pu, false, ErrEmailInUse
+	case errors.Is(err, provider.ErrRejected):
+		return pu, false, errors.Join(ErrRejected, err)
+	case err != nil:
+		return pu, false, fromProvider(WorkflowCreate, err)
+	}
+	return pu, true, nil
+}
+
+// providerPasswordLink asks the provider for the link a passwordless user chooses a password with.
+func (o *Orchestrator) providerPasswordLink(ctx context.Context, c Call, id, returnTo string) (string, error) {
+	start := o.Now()
+	u, err := c.provider().PasswordChangeURL(ctx, id, returnTo)
+	o.observe(ctx, c, events.AuthSystemChangePassword, id, start, err)
+	if err != nil {
+		return "", fromProvider(WorkflowCreate, err)
+	}
+	return u, nil
+}
+
+// undoProviderCreate removes the provider user of a create that failed later. If even that fails
+// the user is an orphan in the provider: the failed AUTHSYSTEM_USER_DELETE event and an error log
+// line say so, with the id to clean up.
+func (o *Orchestrator) undoProviderCreate(ctx context.Context, c Call, id string) {
+	if id == "" {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	start := o.Now()
+	err := c.provider().Delete(ctx, id)
+	o.observe(ctx, c, events.AuthSystemDelete, id, start, err)
+	if err != nil {
+		o.Log.ErrorContext(ctx, "removing the provider user of a failed create failed; it is left orphaned in the provider",
+			"provider", c.provider().Name(), "customer_registration_id", id, "request_id", c.RequestID, "error", err)
+	}
+}
+
+// ignoreNotFound: a provider that answers "no such user" did its job; the event is a success.
+func ignoreNotFound(err error) error {
+	if errors.Is(err, provider.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,225 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+
+	"usersorchestrator/internal/events"
+	"usersorchestrator/internal/provider"
+	"usersorchestrator/internal/registration"
+)
+
+// GetByID is Get By Id: the user, merged with the provider's data when routed there.
+func (o *Orchestrator) GetByID(ctx context.Context, c Call, crid string, ignoreProvider bool) (User, error) {
+	f, err := o.readUser(ctx, c, crid, c.useProvider(ignoreProvider), readByID, WorkflowGetByID)
+	if err != nil {
+		return User{}, err
+	}
+	return o.userOf(c, f.reg), nil
+}
+
+// GetUsersInput is GET /v4/Users: at most one selector, or search filters.
+type GetUsersInput struct {
+	// Selectors; the contract validator already refused combinations.
+	EncryptedEmail string
+	EncryptedID    string
+	Token          string
+	// Email alone is the Get By Email selector; with other filters it is a search filter.
+	Email string
+	// Filters.
+	CustomerRegistrationID string
+	FirstName              string
+	LastName               string
+	Verified               *bool
+	State                  State
+	// Paging and order.
+	PageSize       int
+	PageNumber     int
+	OrderBy        registration.OrderField
+	Descending     bool
+	IgnoreProvider bool
+}
+
+// UserPage is one page of users.
+type UserPage struct {
+	Users      []User
+	PageSize   int
+	PageNumber int
+	TotalCount int64
+}
+
+func (in GetUsersInput) searching() bool {
+	return in.CustomerRegistrationID != "" || in.FirstName != "" || in.LastName != "" || in.Verified != nil || in.State != ""
+}
+
+// GetUsers is Get By Email / Encrypted Email / Encrypted Id / Token / Query String.
+func (o *Orchestrator) GetUsers(ctx context.Context, c Call, in GetUsersInput) (UserPage, error) {
+	page := UserPage{PageSize: max(in.PageSize, 1), PageNumber: max(in.PageNumber, 1)}
+	useProvider := c.useProvider(in.IgnoreProvider)
+	var (
+		f   found
+		err error
+	)
+	switch {
+	case in.EncryptedID != "":
+		crid, oerr := o.open(c, purposeID, in.EncryptedID)
+		if oerr != nil {
+			return UserPage{}, oerr
+		}
+		f, err = o.readUser(ctx, c, crid, useProvider, readByEncrypted, WorkflowGet)
+	case in.EncryptedEmail != "":
+		email, oerr := o.open(c, purposeEmail, in.EncryptedEmail)
+		if oerr != nil {
+			return UserPage{}, oerr
+		}
+		f, err = o.readUserByEmail(ctx, c, email, useProvider, readByEncrypted, WorkflowGet)
+	case in.Token != "":
+		f, err = o.userForToken(ctx, c, in.Token, useProvider, WorkflowGet)
+	case in.Email != "" && !in.searching():
+		f, err = o.readUserByEmail(ctx, c, in.Email, useProvider, readEvents{events.AuthSystemSearch, events.SubscribeGet}, WorkflowGet)
+	default:
+		return o.search(ctx, c, in, page, useProvider)
+	}
+	switch {
+	case errors.Is(err, ErrUserNotFound):
+		return page, nil // nothing found is an empty list, not an error
+	case err != nil:
+		return UserPage{}, err
+	}
+	if page.PageNumber == 1 {
+		page.Users = []User{o.userOf(c, f.reg)}
+	}
+	page.TotalCount = 1
+	return page, nil
+}
+
+// search runs a query over Subscribe. With a provider, the provider is searched first and the
+// users it knows that Subscribe lacks are copied in, so that the page Subscribe answers is whole.
+func (o *Orchestrator) search(ctx context.Context, c Call, in GetUsersInput, page UserPage, useProvider bool) (UserPage, error) {
+	q := registration.Query{
+		CustomerRegistrationID: in.CustomerRegistrationID,
+		Email:                  in.Email,
+		FirstNamePrefix:        in.FirstName,
+		LastNamePrefix:         in.LastName,
+		Verified:               in.Verified,
+		OrderBy:                in.OrderBy,
+		Descending:             in.Descending,
+		Limit:                  page.PageSize,
+		Offset:                 (page.PageNumber - 1) * page.PageSize,
+	}
+	if q.OrderBy == "" {
+		q.OrderBy = registration.OrderByID
+	}
+	if in.State != "" {
+		if c.Tenant.HasProvider() {
+			// Every user of a provider tenant is Standard.
+			if in.State != StateStandard {
+				return page, nil
+			}
+		} else {
+			switch in.State {
+			case StateUnverified:
+				q.Verified = ptr(false)
+			case StateLite:
+				q.Verified, q.HasPassword = ptr(true), ptr(false)
+			case StateStandard:
+				q.Verified, q.HasPassword = ptr(true), ptr(true)
+			}
+			if in.Verified != nil && *in.Verified != *q.Verified {
+				return page, nil
+			}
+		}
+	}
+	if useProvider && (in.Email != "" || in.FirstName != "" || in.LastName != "" || in.CustomerRegistrationID != "") {
+		if err := o.importFromProvider(ctx, c, in, q.Offset+q.Limit); err != nil {
+			return UserPage{}, err
+		}
+	}
+	start := o.Now()
+	regs, total, err := o.Store.Search(ctx, c.Tenant.Key, q)
+	o.observe(ctx, c, events.SubscribeGet, "", start, err)
+	if err != nil {
+		return UserPage{}, failed(WorkflowGet, err)
+	}
+	page.TotalCount = total
+	page.Users = make([]User, 0, len(regs))
+	for _, r := range regs {
+		page.Users = append(page.Users, o.userOf(c, r))
+	}
+	return page, nil
+}
+
+// importFromProvider copies the provider users matching the search into Subscribe when missing.
+func (o *Orchestrator) importFromProvider(ctx context.Context, c Call, in GetUsersInput, limit int) error {
+	if in.CustomerRegistrationID != "" {
+		_, err := o.readUser(ctx, c, in.CustomerRegistrationID, true, readEvents{events.AuthSystemSearch, events.SubscribeGet}, WorkflowGet)
+		if errors.Is(err, ErrUserNotFound) {
+			return nil
+		}
+		return err
+	}
+	start := o.Now()
+	users, err := c.provider().Search(ctx, provider.Query{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName, Limit: min(limit, 100)})
+	o.observe(ctx, c, events.AuthSystemSearch, "", start, err)
+	if err != nil {
+		return fromProvider(WorkflowGet, err)
+	}
+	for _, pu := range users {
+		_, err := o.Store.Get(ctx, c.Tenant.Key, pu.ID)
+		switch {
+		case err == nil:
+			continue
+		case !errors.Is(err, registration.ErrNotFound):
+			return failed(WorkflowGet, err)
+		}
+		if _, err := o.syncNew(ctx, c, pu, WorkflowGet); err != nil && !errors.Is(err, registration.ErrEmailTaken) {
+			return err
+		}
+	}
+	return nil
+}
+
+// userForToken resolves a token: a uo_session issued by Authenticate, or else an access token of
+// the tenant's provider. ErrInvalidToken when neither accepts it.
+func (o *Orchestrator) userForToken(ctx context.Context, c Call, token string, useProvider bool, w Workflow) (found, error) {
+	if s, err := o.Sessions.Parse(c.Tenant.Key, token, o.Now()); err == nil {
+		f, err := o.readUser(ctx, c, s.CustomerRegistrationID, useProvider, readByEncrypted, w)
+		switch {
+		case errors.Is(err, ErrUserNotFound):
+			return found{}, ErrInvalidToken
+		case err != nil:
+			return found{}, err
+		}
+		// A logout ends every session issued before it.
+		if lo := f.reg.LastLogoutDate; lo != nil && !s.IssuedAt.After(*lo) {
+			return found{}, ErrInvalidToken
+		}
+		return f, nil
+	}
+	if !useProvider {
+		return found{}, ErrInvalidToken
+	}
+	start := o.Now()
+	pu, err := c.provider().UserForToken(ctx, token)
+	switch {
+	case errors.Is(err, provider.ErrInvalidToken), errors.Is(err, provider.ErrNotFound):
+		o.observe(ctx, c, events.AuthSystemGet, "", start, err)
+		return found{}, ErrInvalidToken
+	case err != nil:
+		o.observe(ctx, c, events.AuthSystemGet, "", start, err)
+		return found{}, fromProvider(w, err)
+	}
+	o.observe(ctx, c, events.AuthSystemGet, pu.ID, start, nil)
+	start = o.Now()
+	reg, err := o.Store.Get(ctx, c.Tenant.Key, pu.ID)
+	switch {
+	case errors.Is(err, registration.ErrNotFound):
+		o.observe(ctx, c, events.SubscribeGet, pu.ID, start, nil)
+		return o.syncNew(ctx, c, pu, w)
+	case err != nil:
+		o.observe(ctx, c, events.SubscribeGet, pu.ID, start, err)
+		return found{}, failed(w, err)
+	}
+	o.observe(ctx, c, events.SubscribeGet, pu.ID, start, nil)
+	return o.sync(ctx, c, reg, pu, w)
+}

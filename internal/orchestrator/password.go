@@ -1,0 +1,90 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+
+	"usersorchestrator/internal/events"
+	"usersorchestrator/internal/mail"
+	"usersorchestrator/internal/provider"
+	"usersorchestrator/internal/registration"
+)
+
+// UpdatePassword is PATCH /v4/Users/{customerRegistrationId}/Password.
+func (o *Orchestrator) UpdatePassword(ctx context.Context, c Call, crid, password string, ignoreProvider bool) error {
+	f, err := o.readUser(ctx, c, crid, c.useProvider(ignoreProvider), readByID, WorkflowGetByID)
+	if err != nil {
+		return err
+	}
+	return o.setPassword(ctx, c, f, password, WorkflowUpdate, nil)
+}
+
+// setPassword changes the password where the user authenticates: in the provider for a user it
+// holds, in Subscribe (the hash) otherwise; then tells the user by email. inTx, when set, runs in
+// the same transaction as the Subscribe write (forgot password uses up its link there).
+func (o *Orchestrator) setPassword(ctx context.Context, c Call, f found, password string, w Workflow, inTx func(tx registration.Store) error) error {
+	crid := f.reg.CustomerRegistrationID
+	var hash string
+	if f.linked() {
+		start := o.Now()
+		err := c.provider().ChangePassword(ctx, crid, password)
+		o.observe(ctx, c, events.AuthSystemChangePassword, crid, start, err)
+		switch {
+		case errors.Is(err, provider.ErrRejected):
+			return errors.Join(ErrRejected, err)
+		case errors.Is(err, provider.ErrNotFound):
+			return ErrUserNotFound
+		case err != nil:
+			return fromProvider(w, err)
+		}
+	} else {
+		var err error
+		if hash, err = o.Hasher.Hash(password); err != nil {
+			return failed(w, err)
+		}
+	}
+	start := o.Now()
+	err := o.Store.InTx(ctx, func(tx registration.Store) error {
+		if inTx != nil {
+			if err := inTx(tx); err != nil {
+				return err
+			}
+		}
+		if hash != "" {
+			if err := o.updateInTx(ctx, tx, c, crid, func(r *registration.Registration) { r.PasswordHash = hash }); err != nil {
+				return err
+			}
+		}
+		if err := o.enqueue(ctx, tx, mail.PasswordChanged(c.Tenant, f.reg.Email)); err != nil {
+			return err
+		}
+		_, err := tx.RecordEvent(ctx, o.event(c, events.SubscribeChangePassword, crid, start, nil))
+		return err
+	})
+	if err != nil {
+		o.observe(ctx, c, events.SubscribeChangePassword, crid, start, err)
+		if isOutcome(err) {
+			return err
+		}
+		return failed(w, err)
+	}
+	o.MailQueued()
+	return nil
+}
+
+// updateInTx reads and rewrites a registration inside a transaction (the transaction makes the
+// read-modify-write atomic, so there is no version conflict to retry).
+func (o *Orchestrator) updateInTx(ctx context.Context, tx registration.Store, c Call, crid string, change func(*registration.Registration)) error {
+	r, err := tx.Get(ctx, c.Tenant.Key, crid)
+	if errors.Is(err, registration.ErrNotFound) {
+		return ErrUserNotFound
+	}
+	if err != nil {
+		return err
+	}
+	change(&r)
+	r.ChangeDate = o.Now().UTC()
+	r.ChangeSource = c.SourceSystem
+	_, err = tx.Update(ctx, r)
+	return err
+}

@@ -1,0 +1,202 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"maps"
+
+	"usersorchestrator/internal/events"
+	"usersorchestrator/internal/provider"
+	"usersorchestrator/internal/registration"
+)
+
+// readEvents names the two reads of a flow: the published pages call the provider read
+// AUTHSYSTEM_USER_GET in the create and encrypted-get flows and AUTHSYSTEM_USER_GETBYID elsewhere,
+// and the Subscribe read SUBSCRIBE_USER_GET or SUBSCRIBE_USER_GETBYID.
+type readEvents struct {
+	provider  events.Type
+	subscribe events.Type
+}
+
+var (
+	readByID        = readEvents{events.AuthSystemGetByID, events.SubscribeGetByID}
+	readByEncrypted = readEvents{events.AuthSystemGet, events.SubscribeGet}
+)
+
+// found is what a read found: the registration (after syncing) and, when the provider was asked
+// and knows the user, the provider's user.
+type found struct {
+	reg      registration.Registration
+	provUser *provider.User
+}
+
+// linked tells whether the provider holds this user, so that writes must go through it too.
+func (f found) linked() bool { return f.provUser != nil }
+
+// readUser reads a user by id from the provider (when routed there) and from Subscribe, and
+// brings Subscribe in step with the provider. ErrUserNotFound when neither knows the id.
+func (o *Orchestrator) readUser(ctx context.Context, c Call, crid string, useProvider bool, ev readEvents, w Workflow) (found, error) {
+	var pu *provider.User
+	if useProvider {
+		start := o.Now()
+		u, err := c.provider().GetUser(ctx, crid)
+		switch {
+		case err == nil:
+			pu = &u
+			o.observe(ctx, c, ev.provider, crid, start, nil)
+		case errors.Is(err, provider.ErrNotFound):
+			// The provider answered; the user is simply not there (a Subscribe-only user).
+			o.observe(ctx, c, ev.provider, crid, start, nil)
+		default:
+			o.observe(ctx, c, ev.provider, crid, start, err)
+			return found{}, fromProvider(w, err)
+		}
+	}
+	start := o.Now()
+	reg, err := o.Store.Get(ctx, c.Tenant.Key, crid)
+	switch {
+	case err == nil:
+		o.observe(ctx, c, ev.subscribe, crid, start, nil)
+	case errors.Is(err, registration.ErrNotFound):
+		o.observe(ctx, c, ev.subscribe, crid, start, nil)
+		if pu == nil {
+			return found{}, ErrUserNotFound
+		}
+		return o.syncNew(ctx, c, *pu, w)
+	default:
+		o.observe(ctx, c, ev.subscribe, crid, start, err)
+		return found{}, failed(w, err)
+	}
+	if pu == nil {
+		return found{reg: reg}, nil
+	}
+	return o.sync(ctx, c, reg, *pu, w)
+}
+
+// readUserByEmail is readUser for an email address: the provider is searched by email.
+func (o *Orchestrator) readUserByEmail(ctx context.Context, c Call, email string, useProvider bool, ev readEvents, w Workflow) (found, error) {
+	var pu *provider.User
+	if useProvider {
+		start := o.Now()
+		u, err := c.provider().FindByEmail(ctx, email)
+		switch {
+		case err == nil:
+			pu = &u
+			o.observe(ctx, c, ev.provider, u.ID, start, nil)
+		case errors.Is(err, provider.ErrNotFound):
+			o.observe(ctx, c, ev.provider, "", start, nil)
+		default:
+			o.observe(ctx, c, ev.provider, "", start, err)
+			return found{}, fromProvider(w, err)
+		}
+	}
+	start := o.Now()
+	reg, err := o.Store.GetByEmail(ctx, c.Tenant.Key, email)
+	switch {
+	case err == nil:
+		o.observe(ctx, c, ev.subscribe, reg.CustomerRegistrationID, start, nil)
+	case errors.Is(err, registration.ErrNotFound):
+		o.observe(ctx, c, ev.subscribe, "", start, nil)
+		if pu == nil {
+			return found{}, ErrUserNotFound
+		}
+		return o.syncNew(ctx, c, *pu, w)
+	default:
+		o.observe(ctx, c, ev.subscribe, "", start, err)
+		return found{}, failed(w, err)
+	}
+	if pu == nil || pu.ID != reg.CustomerRegistrationID {
+		// A provider user with this address but another id is not this registration's user.
+		return found{reg: reg}, nil
+	}
+	return o.sync(ctx, c, reg, *pu, w)
+}
+
+// syncNew copies a user known only to the provider into Subscribe (SUBSCRIBE_USER_UPDATE: the
+// published pages describe it as synchronising, not creating).
+func (o *Orchestrator) syncNew(ctx context.Context, c Call, pu provider.User, w Workflow) (found, error) {
+	now := o.Now().UTC()
+	reg := registration.Registration{
+		Tenant:                 c.Tenant.Key,
+		CustomerRegistrationID: pu.ID,
+		Email:                  pu.Email,
+		Verified:               pu.EmailVerified,
+		Metadata:               maps.Clone(pu.Metadata),
+		AuthSystem:             c.provider().Name(),
+		AddDate:                now,
+		AddSource:              c.SourceSystem,
+		ChangeDate:             now,
+		ChangeSource:           c.SourceSystem,
+	}
+	if pu.FirstName != "" {
+		reg.FirstName = ptr(pu.FirstName)
+	}
+	if pu.LastName != "" {
+		reg.LastName = ptr(pu.LastName)
+	}
+	start := o.Now()
+	err := o.Store.Create(ctx, reg)
+	o.observe(ctx, c, events.SubscribeUpdate, pu.ID, start, err)
+	if err != nil {
+		return found{}, failed(w, err)
+	}
+	reg.Version = 1
+	return found{reg: reg, provUser: &pu}, nil
+}
+
+// sync brings the registration in step with the provider, which is the system of record for what
+// it holds; Subscribe-only metadata keys are kept.
+func (o *Orchestrator) sync(ctx context.Context, c Call, reg registration.Registration, pu provider.User, w Workflow) (found, error) {
+	merged, changed := merge(reg, pu)
+	if !changed {
+		return found{reg: reg, provUser: &pu}, nil
+	}
+	merged.AuthSystem = c.provider().Name()
+	merged.ChangeDate = o.Now().UTC()
+	merged.ChangeSource = c.SourceSystem
+	start := o.Now()
+	updated, err := o.Store.Update(ctx, merged)
+	o.observe(ctx, c, events.SubscribeUpdate, reg.CustomerRegistrationID, start, err)
+	if err != nil {
+		return found{}, failed(w, err)
+	}
+	return found{reg: updated, provUser: &pu}, nil
+}
+
+func merge(reg registration.Registration, pu provider.User) (registration.Registration, bool) {
+	out := reg
+	changed := false
+	if pu.Email != "" && pu.Email != reg.Email {
+		out.Email, changed = pu.Email, true
+	}
+	if pu.FirstName != "" && (reg.FirstName == nil || *reg.FirstName != pu.FirstName) {
+		out.FirstName, changed = ptr(pu.FirstName), true
+	}
+	if pu.LastName != "" && (reg.LastName == nil || *reg.LastName != pu.LastName) {
+		out.LastName, changed = ptr(pu.LastName), true
+	}
+	// A pending registration stays unverified until Verify Email, whatever the provider says.
+	if !reg.Pending && pu.EmailVerified != reg.Verified {
+		out.Verified, changed = pu.EmailVerified, true
+	}
+	var md map[string]string
+	for k, v := range pu.Metadata {
+		if cur, ok := reg.Metadata[k]; ok && cur == v {
+			continue
+		}
+		if md == nil {
+			md = maps.Clone(reg.Metadata)
+			if md == nil {
+				md = map[string]string{}
+			}
+		}
+		md[k] = v
+	}
+	if md != nil {
+		out.Metadata, changed = md, true
+	}
+	if reg.AuthSystem == "" {
+		changed = true // the registration becomes linked to the provider that holds its user
+	}
+	return out, changed
+}

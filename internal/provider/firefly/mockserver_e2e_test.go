@@ -1,0 +1,17 @@
+//go:build e2e
+
+package firefly_test
+
+import (
+	"testing"
+
+	gowiremock "github.com/wiremock/go-wiremock"
+
+	"usersorchestrator/internal/testkit/wiremock"
+)
+
+// mockServer starts a WireMock of its own on a private copy of mocks/firefly.
+func mockServer(t *testing.T) (string, *gowiremock.Client) {
+	srv := wiremock.Start(t, "../../../mocks/firefly")
+	return srv.URL, srv.Admin
+}

@@ -1,0 +1,201 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"usersorchestrator/internal/registration"
+	"usersorchestrator/internal/registration/sqlite"
+	"usersorchestrator/internal/registration/storetest"
+	"usersorchestrator/internal/tenant"
+)
+
+func openTemp(t testing.TB) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "data", "uo.db"))
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) registration.Store { return openTemp(t) })
+}
+
+func TestOpenCreatesDirectoryAndSetsPragmas(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a", "b", "uo.db")
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database file: %v", err)
+	}
+
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" {
+		t.Fatalf("journal_mode %q, want wal", mode)
+	}
+	var tables int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('registrations', 'tokens', 'events', 'outbox')`).Scan(&tables); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 4 {
+		t.Fatalf("%d of the 4 tables exist", tables)
+	}
+}
+
+// Times are stored as fixed-width UTC text, so that SQL comparisons of the text are comparisons of
+// the times; this checks the stored form itself.
+func TestTimesAreStoredAsUTCText(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "uo.db")
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	at := time.Date(2025, 1, 2, 3, 4, 5, 6007008, time.FixedZone("X", -3600))
+	r := registration.Registration{Tenant: tenant.Key{ClientCode: "C", PaperCode: "P", ClientGroupCode: "G"},
+		CustomerRegistrationID: "u1", Email: "a@example.com", AddDate: at, ChangeDate: at}
+	if err := s.Create(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var addDate, tk string
+	if err := db.QueryRow(`SELECT add_date, tenant FROM registrations`).Scan(&addDate, &tk); err != nil {
+		t.Fatal(err)
+	}
+	if addDate != "2025-01-02T04:04:05.006007Z" || tk != "C/P/G" {
+		t.Fatalf("stored add_date %q tenant %q, want 2025-01-02T04:04:05.006007Z and C/P/G", addDate, tk)
+	}
+}
+
+func TestOpenRefusesNonFilePaths(t *testing.T) {
+	for _, p := range []string{"", ":memory:", "file:uo.db?mode=memory", "uo.db?_pragma=foo"} {
+		if s, err := sqlite.Open(t.Context(), p); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded, want an error", p)
+		}
+	}
+}
+
+func TestMigrateThenOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "uo.db")
+	for i := range 2 {
+		if err := sqlite.Migrate(t.Context(), path); err != nil {
+			t.Fatalf("migrate %d: %v", i, err)
+		}
+	}
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatalf("open after migrate: %v", err)
+	}
+	defer s.Close()
+	var version int64
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.QueryRow(`SELECT MAX(version_id) FROM goose_db_version`).Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if version != 1 {
+		t.Fatalf("schema version %d, want 1", version)
+	}
+}
+
+// Two stores on one file, as two instances of the service would be: each serializes its own
+// writes, and busy_timeout must absorb the other's, so neither sees "database is locked".
+func TestTwoStoresOnOneFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "uo.db")
+	stores := make([]*sqlite.Store, 2)
+	for i := range stores {
+		s, err := sqlite.Open(t.Context(), path)
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	k := tenant.Key{ClientCode: "C", PaperCode: "P", ClientGroupCode: "G"}
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i, s := range stores {
+		for w := range 4 {
+			wg.Go(func() {
+				for j := range 25 {
+					id := fmt.Sprintf("s%d-w%d-%d", i, w, j)
+					err := s.InTx(t.Context(), func(tx registration.Store) error {
+						if err := tx.Create(t.Context(), registration.Registration{Tenant: k, CustomerRegistrationID: id, Email: id}); err != nil {
+							return err
+						}
+						_, err := tx.Get(t.Context(), k, id)
+						return err
+					})
+					if err != nil {
+						errs <- fmt.Errorf("%s: %w", id, err)
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	_, total, err := stores[0].Search(t.Context(), k, registration.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 2*4*25 {
+		t.Fatalf("%d registrations, want %d", total, 2*4*25)
+	}
+}
+
+func TestClosedStoreFails(t *testing.T) {
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "uo.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(t.Context()); err == nil {
+		t.Fatal("ping of a closed store succeeded")
+	}
+	_, err = s.Get(t.Context(), tenant.Key{}, "x")
+	if err == nil || errors.Is(err, registration.ErrNotFound) {
+		t.Fatalf("get on a closed store: %v, want a database error", err)
+	}
+}

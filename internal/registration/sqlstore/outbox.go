@@ -1,0 +1,128 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"usersorchestrator/internal/registration"
+)
+
+const emailCols = `id, tenant, kind, from_address, to_address, subject, body, created_at, attempts,
+	next_attempt_at, sent_at, last_error`
+
+func scanEmail(row rowScanner) (registration.Email, error) {
+	var e registration.Email
+	err := row.Scan(&e.ID, tenantCol{&e.Tenant}, &e.Kind, &e.From, &e.To, &e.Subject, &e.Body,
+		scanTime(&e.CreatedAt), &e.Attempts, scanTime(&e.NextAttemptAt), scanNullTime(&e.SentAt), &e.LastError)
+	return e, err
+}
+
+// EnqueueEmail adds e as a new email: no attempts, not sent (e's ID, Attempts, SentAt and
+// LastError are ignored). A zero CreatedAt is now; a zero NextAttemptAt is CreatedAt.
+func (s *Store) EnqueueEmail(ctx context.Context, e registration.Email) (int64, error) {
+	tk, err := encodeTenant(e.Tenant)
+	if err != nil {
+		return 0, err
+	}
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = time.Now()
+	}
+	if e.NextAttemptAt.IsZero() {
+		e.NextAttemptAt = e.CreatedAt
+	}
+	var id int64
+	err = s.writer().QueryRowContext(ctx, s.q(`INSERT INTO outbox
+		(tenant, kind, from_address, to_address, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, NULL, '') RETURNING id`),
+		tk, e.Kind, e.From, e.To, e.Subject, e.Body, s.timeArg(e.CreatedAt), s.timeArg(e.NextAttemptAt)).Scan(&id)
+	if err != nil {
+		return 0, s.wrap("enqueue email", err)
+	}
+	return id, nil
+}
+
+// Email returns one email of the outbox, sent or not, or ErrNotFound. It is not part of
+// registration.Store: the mail worker does not need it, but support and the store tests do
+// (they check that a sent email's body is gone).
+func (s *Store) Email(ctx context.Context, id int64) (registration.Email, error) {
+	e, err := scanEmail(s.reader().QueryRowContext(ctx, s.q(`SELECT `+emailCols+` FROM outbox WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return registration.Email{}, registration.ErrNotFound
+	}
+	if err != nil {
+		return registration.Email{}, s.wrap("email", err)
+	}
+	return e, nil
+}
+
+// DueEmails returns up to limit unsent emails whose next attempt is at or before now, oldest
+// (by CreatedAt, then ID) first. limit 0 means no limit.
+func (s *Store) DueEmails(ctx context.Context, now time.Time, limit int) ([]registration.Email, error) {
+	if limit < 0 {
+		return nil, fmt.Errorf("registration: due emails: negative limit %d", limit)
+	}
+	query := `SELECT ` + emailCols + ` FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?
+		ORDER BY created_at, id`
+	args := []any{s.timeArg(now)}
+	if limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := s.reader().QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, s.wrap("due emails", err)
+	}
+	defer rows.Close()
+	out := make([]registration.Email, 0)
+	for rows.Next() {
+		e, err := scanEmail(rows)
+		if err != nil {
+			return nil, s.wrap("due emails", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("due emails", err)
+	}
+	return out, nil
+}
+
+// MarkEmailSent records the delivery and clears the body, which may hold a secret link.
+func (s *Store) MarkEmailSent(ctx context.Context, id int64, at time.Time) error {
+	return s.updateEmail(ctx, "mark email sent",
+		`UPDATE outbox SET sent_at = ?, body = '' WHERE id = ?`, s.timeArg(at), id)
+}
+
+// MarkEmailFailed counts a failed attempt and postpones the next one to `next`.
+func (s *Store) MarkEmailFailed(ctx context.Context, id int64, next time.Time, lastError string) error {
+	return s.updateEmail(ctx, "mark email failed",
+		`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?`,
+		s.timeArg(next), lastError, id)
+}
+
+func (s *Store) updateEmail(ctx context.Context, op, query string, args ...any) error {
+	res, err := s.writer().ExecContext(ctx, s.q(query), args...)
+	if err != nil {
+		return s.wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.wrap(op, err)
+	}
+	if n == 0 {
+		return registration.ErrNotFound
+	}
+	return nil
+}
+
+// OutboxBacklog counts the unsent emails, due or not.
+func (s *Store) OutboxBacklog(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.reader().QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL`).Scan(&n); err != nil {
+		return 0, s.wrap("outbox backlog", err)
+	}
+	return n, nil
+}
