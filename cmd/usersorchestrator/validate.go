@@ -92,17 +92,15 @@ func readRequest(file, method, target, body string, headers []string, stdin io.R
 		if err != nil {
 			return nil, err
 		}
-		// Editors save .http files with LF line ends; HTTP wants CRLF, which ReadRequest accepts
-		// either way for the head. The body is what follows the first blank line, unchanged.
-		req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(data)))
+		// A hand-written .http file has LF line ends and no Content-Length, so the body is taken
+		// as everything after the first blank line rather than from the headers.
+		head, body := splitHead(data)
+		// head and body share data's array: build the head's copy rather than append to it.
+		req, err := http.ReadRequest(bufio.NewReader(io.MultiReader(bytes.NewReader(head), strings.NewReader("\r\n\r\n"))))
 		if err != nil {
 			return nil, fmt.Errorf("%s is not an HTTP request: %w", file, err)
 		}
-		b, err := io.ReadAll(req.Body)
-		if err != nil {
-			return nil, err
-		}
-		out := httptest.NewRequest(req.Method, req.RequestURI, bytes.NewReader(b))
+		out := httptest.NewRequest(req.Method, req.RequestURI, bytes.NewReader(body))
 		out.Header = req.Header
 		return out, nil
 	}
@@ -132,6 +130,16 @@ func readRequest(file, method, target, body string, headers []string, stdin io.R
 		req.Header.Set("Content-Type", "application/json")
 	}
 	return req, nil
+}
+
+// splitHead cuts a raw request at its first blank line (CRLF or LF).
+func splitHead(data []byte) (head, body []byte) {
+	for _, sep := range []string{"\r\n\r\n", "\n\n"} {
+		if i := bytes.Index(data, []byte(sep)); i >= 0 {
+			return bytes.TrimRight(data[:i], "\r\n"), data[i+len(sep):]
+		}
+	}
+	return bytes.TrimRight(data, "\r\n"), nil
 }
 
 func writeText(w io.Writer, res contract.Result) {

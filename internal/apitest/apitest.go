@@ -31,6 +31,7 @@ import (
 	"usersorchestrator/internal/codes"
 	"usersorchestrator/internal/config"
 	"usersorchestrator/internal/contract"
+	"usersorchestrator/internal/httpapi"
 	"usersorchestrator/internal/mail/mailtest"
 	"usersorchestrator/internal/password"
 	"usersorchestrator/internal/tenant"
@@ -248,7 +249,10 @@ func CheckResponse(req *http.Request, status int, header http.Header, body []byt
 	case entry.Status != status:
 		return fmt.Sprintf("%s %s answered %d with %s, which is catalogued for %d", req.Method, req.URL.Path, status, entry.Code, entry.Status)
 	}
-	route, params, err := router.FindRoute(req)
+	// Match the route as the server does, published trailing-slash forms included.
+	canonical := req.Clone(context.Background())
+	httpapi.CanonicalizePath(canonical)
+	route, params, err := router.FindRoute(canonical)
 	if err != nil {
 		if status == http.StatusNotFound {
 			return "" // a path the contract does not have: E404, checked above
@@ -256,7 +260,7 @@ func CheckResponse(req *http.Request, status int, header http.Header, body []byt
 		return fmt.Sprintf("%s %s answered %d but matches no operation", req.Method, req.URL.Path, status)
 	}
 	input := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: canonical, PathParams: params, Route: route},
 		Status:                 status,
 		Header:                 header,
 		Body:                   io.NopCloser(bytes.NewReader(body)),

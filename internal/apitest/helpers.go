@@ -4,10 +4,12 @@ import (
 	"context"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"usersorchestrator/gen/client"
 	"usersorchestrator/internal/mail/mailtest"
+	"usersorchestrator/internal/orchestrator"
 )
 
 // CreateUser creates a user and fails the test unless it answers S200_06.
@@ -68,6 +70,35 @@ func (e *Env) MailTo(addr string) mailtest.Message {
 	return e.Mail.WaitFor(e.T, addr, 10*time.Second)
 }
 
+// MailWhere waits for an email to addr for which match is true (the outbox is delivered
+// asynchronously, so the newest message may not be the one a test waits for yet).
+func (e *Env) MailWhere(addr string, match func(mailtest.Message) bool) mailtest.Message {
+	e.T.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		msgs := e.Mail.Messages()
+		for i := len(msgs) - 1; i >= 0; i-- {
+			for _, to := range msgs[i].To {
+				if strings.EqualFold(to, addr) && match(msgs[i]) {
+					return msgs[i]
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			e.T.Fatalf("no matching email to %s within 10 s (got %d messages)", addr, len(msgs))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// MailWithSubject waits for an email to addr whose subject contains part (ignoring case).
+func (e *Env) MailWithSubject(addr, part string) mailtest.Message {
+	e.T.Helper()
+	return e.MailWhere(addr, func(m mailtest.Message) bool {
+		return strings.Contains(strings.ToLower(m.Subject), strings.ToLower(part))
+	})
+}
+
 // LinkParam finds, in an email's links, the value of a query parameter.
 func LinkParam(m mailtest.Message, param string) (string, bool) {
 	for _, l := range mailtest.Links(m.Body) {
@@ -80,6 +111,16 @@ func LinkParam(m mailtest.Message, param string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// SealEmail encrypts an email address for the encryptedEmail selector, as the service does.
+func (e *Env) SealEmail(email string) string {
+	e.T.Helper()
+	t, ok := e.App.Tenant(e.Tenant)
+	if !ok {
+		e.T.Fatalf("tenant %s is not configured", e.Tenant)
+	}
+	return e.App.Orchestrator.SealEmail(orchestrator.Call{Tenant: t}, email)
 }
 
 // Ptr returns a pointer to v.

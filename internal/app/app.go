@@ -28,11 +28,13 @@ import (
 	"usersorchestrator/internal/registration/sqlite"
 	"usersorchestrator/internal/secrets"
 	"usersorchestrator/internal/session"
+	"usersorchestrator/internal/tenant"
 )
 
 // App is the running service.
 type App struct {
 	cfg     config.Config
+	tenants directory
 	log     *slog.Logger
 	store   registration.Store
 	worker  *mail.Worker
@@ -103,6 +105,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	a.tenants = tenants
 	var sender mail.Sender
 	if cfg.SMTP.Host != "" {
 		if sender, err = mail.NewSMTPSender(mail.SMTPConfig{
@@ -178,6 +181,9 @@ func (a *App) build(ctx context.Context, opts Options) error {
 
 // Handler is the HTTP API.
 func (a *App) Handler() http.Handler { return a.handler }
+
+// Tenant finds a configured tenant (tests and tools use it to act as the service does).
+func (a *App) Tenant(k tenant.Key) (*tenant.Tenant, bool) { return a.tenants.Tenant(k) }
 
 // Store is the registration store (tests read it to check what was written).
 func (a *App) Store() registration.Store { return a.store }

@@ -92,7 +92,7 @@ func (o *Orchestrator) fakeEventID(c Call) (string, error) {
 }
 
 // resetToken finds the live token an encryptedEventId stands for; ErrInvalidToken when it is
-// forged, for another tenant, used or expired.
+// forged, for another tenant, used or expired (with the token, when there is one).
 func (o *Orchestrator) resetToken(ctx context.Context, c Call, encryptedEventID string) (registration.Token, error) {
 	plain, err := o.open(c, purposeForgotPassword, encryptedEventID)
 	if err != nil {
@@ -110,7 +110,9 @@ func (o *Orchestrator) resetToken(ctx context.Context, c Call, encryptedEventID 
 		return registration.Token{}, failed(WorkflowForgotPassword, err)
 	}
 	if !hmac.Equal(tok.SecretHash, o.resetHash(c, id, secret)) || tok.UsedAt != nil || !o.Now().Before(tok.ExpiresAt) {
-		return registration.Token{}, ErrInvalidToken
+		// The token is returned with the error so that the failed attempt's event is recorded
+		// against the user whose link it is.
+		return tok, ErrInvalidToken
 	}
 	return tok, nil
 }

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"usersorchestrator/gen/client"
+	"usersorchestrator/internal/apitest"
+)
+
+type validateOutput struct {
+	Valid      bool   `json:"valid"`
+	Operation  string `json:"operationId"`
+	Violations []struct {
+		Status int    `json:"status"`
+		Code   string `json:"code"`
+		Text   string `json:"text"`
+	} `json:"violations"`
+}
+
+// runValidate runs `usersorchestrator validate -json` with args and decodes what it prints.
+func runValidate(t *testing.T, args ...string) (int, validateOutput) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(append([]string{"validate", "-json"}, args...), strings.NewReader(""), &out, &errOut, func(string) string { return "" })
+	var v validateOutput
+	if code != 2 {
+		if err := json.Unmarshal(out.Bytes(), &v); err != nil {
+			t.Fatalf("validate printed %q (stderr %q): %v", out.String(), errOut.String(), err)
+		}
+	}
+	return code, v
+}
+
+// TestValidateAgreesWithTheServer sends each request to the running service and to the
+// validate command: an invalid request gets the same code and text from both, and a request
+// the command finds valid is not refused by the service for breaking the contract.
+func TestValidateAgreesWithTheServer(t *testing.T) {
+	env := apitest.Start(t)
+	long := strings.Repeat("x", 101)
+	tests := []struct {
+		name, method, path, body string
+		drop                     string
+	}{
+		{"valid create", "POST", "/v4/Users", `{"email":"jane@example.com","password":"correct-horse","metadata":{"ebill_flag":"true"}}`, ""},
+		{"unknown field", "POST", "/v4/Users", `{"email":"jane@example.com","emial":"x"}`, ""},
+		{"missing header", "POST", "/v4/Users", `{"email":"jane@example.com"}`, "X-PaperCode"},
+		{"wrong type", "POST", "/v4/Users", `{"email":"jane@example.com","verifyEmail":"yes"}`, ""},
+		{"metadata value too long", "POST", "/v4/Users", `{"email":"jane@example.com","metadata":{"city":"` + long + `"}}`, ""},
+		{"metadata key too long", "POST", "/v4/Users", `{"email":"jane@example.com","metadata":{"` + long + `":"x"}}`, ""},
+		{"metadata key not camelCase", "PUT", "/v4/Users/abc", `{"metadata":{"Bad-Key":"x"}}`, ""},
+		{"broken JSON", "POST", "/v4/Users", `{"email":`, ""},
+		{"two selectors", "GET", "/v4/Users?token=abc&encryptedEmail=abcdefghijklmnopqrstu", "", ""},
+		{"malformed encrypted id", "GET", "/v4/Users?encryptedCustomerRegistrationId=***", "", ""},
+		{"page size too large", "GET", "/v4/Users?pageSize=1000", "", ""},
+		{"authenticate with neither", "POST", "/v4/Users/Authentication", `{}`, ""},
+		{"trailing slash form", "GET", "/v4/Users/abc/", "", ""},
+		{"unknown path", "GET", "/v4/Customers", "", ""},
+		{"body too large", "POST", "/v4/Users", `{"email":"jane@example.com","firstName":"` + strings.Repeat("x", 70<<10) + `"}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var editors []client.RequestEditorFn
+			args := []string{"-method", tt.method, "-url", tt.path,
+				"-H", "Authorization: Bearer " + env.Token, "-H", "X-SourceSystem: test",
+				"-H", "X-ClientCode: demo", "-H", "X-PaperCode: demo", "-H", "X-ClientGroupCode: demo"}
+			if tt.drop != "" {
+				editors = append(editors, apitest.Header(tt.drop, ""))
+				for i := 0; i < len(args); i++ {
+					if args[i] == "-H" && strings.HasPrefix(args[i+1], tt.drop+":") {
+						args = append(args[:i], args[i+2:]...)
+						break
+					}
+				}
+			}
+			if tt.body != "" {
+				p := filepath.Join(t.TempDir(), "body.json")
+				if err := os.WriteFile(p, []byte(tt.body), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "-d", "@"+p)
+			}
+			status, got, _ := env.Do(tt.method, tt.path, tt.body, editors...)
+			exit, v := runValidate(t, args...)
+			if v.Valid {
+				if exit != 0 || (status == http.StatusBadRequest && got.Message.Code == "UsersOrchestrator_E400_00") {
+					t.Errorf("validate says valid (exit %d), the server answered %d %s", exit, status, got.Raw)
+				}
+				return
+			}
+			if exit != 1 || len(v.Violations) == 0 {
+				t.Fatalf("validate exit %d %+v", exit, v)
+			}
+			first := v.Violations[0]
+			if first.Code != got.Message.Code || first.Text != got.Message.Text || first.Status != status {
+				t.Errorf("validate: %d %s %q; server: %d %s %q", first.Status, first.Code, first.Text, status, got.Message.Code, got.Message.Text)
+			}
+		})
+	}
+}
+
+func TestValidateReadsARawRequestFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "request.http")
+	raw := "POST /v4/Users HTTP/1.1\nHost: example\nAuthorization: Bearer x.y.z\nX-SourceSystem: Web\nX-ClientCode: demo\nX-PaperCode: demo\nX-ClientGroupCode: demo\nContent-Type: application/json\n\n{\"email\":\"jane@example.com\",\"emial\":1}"
+	if err := os.WriteFile(p, []byte(raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exit, v := runValidate(t, "-file", p)
+	if exit != 1 || len(v.Violations) != 1 || v.Violations[0].Text != "Invalid InputModel - body.emial: is not a known field" {
+		t.Errorf("exit %d %+v", exit, v)
+	}
+	var out bytes.Buffer
+	if code := run([]string{"validate", "-file", p}, nil, &out, &out, func(string) string { return "" }); code != 1 || !strings.Contains(out.String(), "400 UsersOrchestrator_E400_00  Invalid InputModel - body.emial: is not a known field") {
+		t.Errorf("text output (exit %d): %s", code, out.String())
+	}
+	if code := run([]string{"validate", "-file", filepath.Join(t.TempDir(), "missing")}, nil, &out, &out, func(string) string { return "" }); code != 2 {
+		t.Errorf("a missing file must exit 2, got %d", code)
+	}
+}

@@ -1,0 +1,163 @@
+package apitest_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"usersorchestrator/gen/client"
+	"usersorchestrator/internal/apitest"
+	"usersorchestrator/internal/auth"
+	"usersorchestrator/internal/config"
+)
+
+func TestAuthorization(t *testing.T) {
+	demo := config.Default().Tenants[0]
+	other := demo
+	other.ClientCode = "other"
+	env := apitest.Start(t, apitest.WithTenants(demo, other))
+	expired, err := auth.MintHS256([]byte(env.Config.Auth.HS256Secrets[0]), auth.MintOptions{Subject: "x", Lifetime: time.Minute}, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKey, _ := auth.MintHS256([]byte(strings.Repeat("k", 40)), auth.MintOptions{Subject: "x", Lifetime: time.Hour}, time.Now())
+	tests := []struct {
+		name    string
+		editors []client.RequestEditorFn
+		status  int
+		code    string
+	}{
+		{"no token", []client.RequestEditorFn{apitest.Header("Authorization", "")}, 401, "UsersOrchestrator_E401"},
+		{"garbage", []client.RequestEditorFn{apitest.Header("Authorization", "Bearer nonsense")}, 401, "UsersOrchestrator_E401"},
+		{"expired", []client.RequestEditorFn{apitest.Header("Authorization", "Bearer "+expired)}, 401, "UsersOrchestrator_E401"},
+		{"signed with another key", []client.RequestEditorFn{apitest.Header("Authorization", "Bearer "+otherKey)}, 401, "UsersOrchestrator_E401"},
+		{"bare token without Bearer", []client.RequestEditorFn{apitest.Header("Authorization", env.Token)}, 200, "UsersOrchestrator_S200_01"},
+		{"token limited to another client", []client.RequestEditorFn{apitest.Header("Authorization", "Bearer "+env.MintToken([]string{"other"}))}, 403, "UsersOrchestrator_E403"},
+		{"token limited to this client", []client.RequestEditorFn{apitest.Header("Authorization", "Bearer "+env.MintToken([]string{"demo"}))}, 200, "UsersOrchestrator_S200_01"},
+		{"unknown tenant", []client.RequestEditorFn{apitest.Header("X-PaperCode", "nope")}, 400, "UsersOrchestrator_E400_00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, got, _ := env.Do(http.MethodGet, "/v4/Users?email=jane@example.com", "", tt.editors...)
+			if status != tt.status || got.Message.Code != tt.code {
+				t.Errorf("got %d %s, want %d %s", status, got.Raw, tt.status, tt.code)
+			}
+		})
+	}
+	_, got, _ := env.Do(http.MethodGet, "/v4/Users", "", apitest.Header("X-PaperCode", "nope"))
+	if got.Message.Text != "Invalid InputModel - header X-ClientCode, X-PaperCode, X-ClientGroupCode: do not name a known tenant" {
+		t.Errorf("unknown tenant text %q", got.Message.Text)
+	}
+}
+
+// Nothing secret reaches a log line or an answer: passwords, verification codes, reset links,
+// session tokens, the API's JWT.
+func TestNoSecretsInLogsOrAnswers(t *testing.T) {
+	env := apitest.Start(t)
+	const pw = "Sup3r-secret-passw0rd"
+	env.CreateUser(client.CreateUserRequest{Email: "jane@example.com", Password: apitest.Ptr(pw), VerifyEmail: apitest.Ptr(true)})
+	code := codeIn(t, env.MailWithSubject("jane@example.com", "verif"))
+	var answers []string
+	record := func(_ int, got apitest.Envelope, _ http.Header) { answers = append(answers, string(got.Raw)) }
+	record(env.Do(http.MethodPost, "/v4/Users/Verification", `{"email":"jane@example.com","verificationCode":"`+code+`"}`))
+	record(env.Do(http.MethodPost, "/v4/Users/Authentication", `{"loginName":"jane@example.com","password":"`+pw+`"}`))
+	record(env.Do(http.MethodPost, "/v4/Users/Authentication", `{"loginName":"jane@example.com","password":"wrong-`+pw+`"}`))
+	record(env.Do(http.MethodPost, "/v4/Users/ForgotPassword", `{"loginName":"jane@example.com"}`))
+	link, _ := apitest.LinkParam(env.MailWithSubject("jane@example.com", "password"), "encryptedEventId")
+	session := authenticate(t, env, "jane@example.com", pw).CookieTokens[0].Content
+	record(env.Do(http.MethodGet, "/v4/Users?token="+session, ""))
+	record(env.Do(http.MethodPost, "/v4/Users/ForgotPassword/Finish", `{"encryptedEventId":"`+link+`","password":"x"}`))
+	record(env.Do(http.MethodPatch, "/v4/Users/nobody/Password", `{"password":"`+pw+`"}`))
+	time.Sleep(200 * time.Millisecond) // let the access log lines of the last requests land
+
+	logs := env.Logs.String()
+	if !strings.Contains(logs, `"msg":"request"`) {
+		t.Fatalf("no access log captured: %q", logs)
+	}
+	for name, secret := range map[string]string{"password": pw, "verification code": code, "reset link": link, "session token": session, "API token": env.Token} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the logs hold the %s", name)
+		}
+		for _, a := range answers {
+			if name != "reset link" && name != "session token" && strings.Contains(a, secret) {
+				t.Errorf("an answer holds the %s: %s", name, a)
+			}
+		}
+	}
+	if strings.Contains(logs, "?token=") || strings.Contains(logs, "jane@example.com&") {
+		t.Errorf("the access log holds a query string")
+	}
+}
+
+func TestOperationsEndpoints(t *testing.T) {
+	env := apitest.Start(t)
+	get := func(path string) (int, string, string) {
+		resp, err := http.Get(env.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	if s, _, b := get("/healthz"); s != 200 || !strings.Contains(b, "ok") {
+		t.Errorf("/healthz %d %s", s, b)
+	}
+	if s, _, b := get("/readyz"); s != 200 || !strings.Contains(b, "ready") {
+		t.Errorf("/readyz %d %s", s, b)
+	}
+	if s, ct, b := get("/openapi.yaml"); s != 200 || !strings.Contains(ct, "yaml") || !strings.HasPrefix(b, "openapi: 3.0.3") {
+		t.Errorf("/openapi.yaml %d %s", s, ct)
+	}
+	if s, _, b := get("/docs/"); s != 200 || !strings.Contains(b, "swagger") || !strings.Contains(b, "/openapi.yaml") {
+		t.Errorf("/docs/ %d", s)
+	}
+	status, got, header := env.Do(http.MethodGet, "/v4/Customers", "")
+	if status != 404 || got.Message.Code != "UsersOrchestrator_E404" || header.Get("X-Request-Id") == "" || got.Meta["requestId"] != header.Get("X-Request-Id") {
+		t.Errorf("unknown path: %d %s", status, got.Raw)
+	}
+	if status, got, _ := env.Do(http.MethodDelete, "/v4/Users/abc", ""); status != 404 || got.Message.Code != "UsersOrchestrator_E404" {
+		t.Errorf("unknown method: %d %s", status, got.Raw)
+	}
+	// A caller's request id is kept.
+	_, _, header = env.Do(http.MethodGet, "/v4/Users/abc", "", apitest.Header("X-Request-Id", "trace-123"))
+	if header.Get("X-Request-Id") != "trace-123" {
+		t.Errorf("request id %q", header.Get("X-Request-Id"))
+	}
+}
+
+func TestEventsList(t *testing.T) {
+	env := apitest.Start(t)
+	ref := env.CreateUser(client.CreateUserRequest{Email: "jane@example.com", Password: apitest.Ptr("correct-horse")}, apitest.Header("X-SourceSystem", "Web"))
+	env.Do(http.MethodPost, "/v4/Users/Authentication", `{"loginName":"jane@example.com","password":"wrong-horse"}`, apitest.Header("X-SourceSystem", "MobileApp"))
+	status, got, _ := env.Do(http.MethodGet, "/v4/Users/"+ref.CustomerRegistrationId+"/Events?pageSize=2", "")
+	var data struct {
+		Events []struct {
+			Code    string `json:"eventTypeCode"`
+			ID      int    `json:"eventTypeId"`
+			Source  string `json:"sourceSystem"`
+			Outcome string `json:"outcome"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(got.Data, &data); err != nil || status != 200 {
+		t.Fatalf("%d %s", status, got.Raw)
+	}
+	// Newest first: the failed login, then its read of the registration.
+	if len(data.Events) != 2 || data.Events[0].Code != "SUBSCRIBE_USER_LOGIN" || data.Events[0].ID != 4006 ||
+		data.Events[0].Outcome != "Failure" || data.Events[0].Source != "MobileApp" {
+		t.Errorf("events %+v", data.Events)
+	}
+	if got.Meta["totalCount"] != float64(3) || got.Meta["pageSize"] != float64(2) {
+		t.Errorf("meta %v", got.Meta)
+	}
+	all := env.Events(ref.CustomerRegistrationId)
+	if last := all[len(all)-1]; last.EventTypeCode != "SUBSCRIBE_USER_CREATE" || last.SourceSystem != "Web" || last.Outcome != "Success" {
+		t.Errorf("oldest event %+v", last)
+	}
+	if status, got, _ := env.Do(http.MethodGet, "/v4/Users/nobody/Events", ""); status != 404 {
+		t.Errorf("events of a missing user: %d %s", status, got.Raw)
+	}
+}
