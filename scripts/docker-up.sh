@@ -109,7 +109,8 @@ else
 	log "starting dockerd (log: $DOCKERD_LOG)"
 	printf '\n=== %s docker-up.sh starting dockerd ===\n' "$(date -u +%FT%TZ)" >>"$DOCKERD_LOG"
 	# setsid + nohup: the daemon must outlive this script and the shell (and CI step) that ran it.
-	setsid nohup dockerd --iptables=false --ip6tables=false >>"$DOCKERD_LOG" 2>&1 </dev/null &
+	# 9>&-: the daemon must not inherit the lock's descriptor, or it would hold the lock for its lifetime.
+	setsid nohup dockerd --iptables=false --ip6tables=false >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
 	dockerd_pid=$!
 	log "dockerd pid $dockerd_pid"
 fi

@@ -81,6 +81,7 @@ func TestGetUsersSelectors(t *testing.T) {
 		{"encrypted id forged", "encryptedCustomerRegistrationId=" + tamper(jane.EncryptedCustomerRegistrationId), 400, "UsersOrchestrator_E400_02", nil},
 		{"encrypted email used as an id", "encryptedCustomerRegistrationId=" + encEmail, 400, "UsersOrchestrator_E400_02", nil},
 		{"token invalid", "token=not-a-token", 400, "UsersOrchestrator_E400_13", nil},
+		{"malformed query string: refused, not a listing of everyone", "email=nobody%ZZ@example.com", 400, "UsersOrchestrator_E400_00", nil},
 		{"two selectors", "token=" + session + "&encryptedEmail=" + encEmail, 400, "UsersOrchestrator_E400_00", nil},
 		{"selector with a filter", "token=" + session + "&lastName=Doe", 400, "UsersOrchestrator_E400_00", nil},
 	}

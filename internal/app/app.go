@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
 	usersorchestrator "usersorchestrator"
@@ -20,6 +22,7 @@ import (
 	"usersorchestrator/internal/contract"
 	"usersorchestrator/internal/httpapi"
 	"usersorchestrator/internal/mail"
+	"usersorchestrator/internal/metrics"
 	"usersorchestrator/internal/orchestrator"
 	"usersorchestrator/internal/password"
 	"usersorchestrator/internal/ratelimit"
@@ -101,7 +104,9 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("keys.session: %w", err)
 	}
-	tenants, err := buildTenants(cfg.Tenants)
+	// The metrics are on a registry of this App's own; the backlog gauge counts at scrape time.
+	metr := metrics.New(metrics.Options{Backlog: a.store.OutboxBacklog, Log: a.log})
+	tenants, err := buildTenants(cfg.Tenants, metr.Provider)
 	if err != nil {
 		return err
 	}
@@ -119,22 +124,34 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	if now == nil {
 		now = time.Now
 	}
-	a.worker = mail.NewWorker(a.store, sender, a.log, mail.WorkerOptions{Now: now})
+	// Each instance runs a worker; claims keep them off each other's emails. A send must end well
+	// within the claim's lease (the worker starts none in its second half), hence the floor.
+	a.worker = mail.NewWorker(a.store, sender, a.log, mail.WorkerOptions{Now: now, Lease: max(mail.DefaultLease, 4*cfg.SMTP.Timeout)})
 	params := password.DefaultParams()
 	if opts.PasswordParams != nil {
 		params = *opts.PasswordParams
 	}
-	limiter := func(l config.Limit) ratelimit.Limiter { return ratelimit.NewMemory(l.Attempts, l.Window, now) }
+	// On PostgreSQL, which several instances share, the attempts are counted in the database, or
+	// N instances would allow N times the attempts. SQLite is one process: memory is enough, and
+	// keeps refused attempts off its single write connection. Keys are MACed under the service
+	// key, which every instance has, so a copy of the database does not show whose logins failed.
+	limiter := func(name string, l config.Limit) ratelimit.Limiter {
+		if cfg.Database.Driver != "postgres" {
+			return ratelimit.NewMemory(l.Attempts, l.Window, now)
+		}
+		return ratelimit.NewShared(a.store, name, l.Attempts, l.Window, now, ratelimit.WithLogger(a.log),
+			ratelimit.WithKeyHash(func(name, key string) []byte { return sealer.MAC("rate-limit", []byte(name), []byte(key)) }))
+	}
 	a.Orchestrator, err = orchestrator.New(orchestrator.Deps{
 		Store:    a.store,
-		Hasher:   password.NewHasher(params),
+		Hasher:   password.NewBoundedHasher(params, 2*runtime.GOMAXPROCS(0)),
 		Sealer:   sealer,
 		Sessions: sessions,
 		Limits: orchestrator.Limits{
-			Login:            limiter(cfg.Limits.Login),
-			ForgotPassword:   limiter(cfg.Limits.ForgotPassword),
-			VerifyEmail:      limiter(cfg.Limits.VerifyEmail),
-			VerificationCode: limiter(cfg.Limits.VerificationCode),
+			Login:            limiter("login", cfg.Limits.Login),
+			ForgotPassword:   limiter("forgot-password", cfg.Limits.ForgotPassword),
+			VerifyEmail:      limiter("verify-email", cfg.Limits.VerifyEmail),
+			VerificationCode: limiter("verification-code", cfg.Limits.VerificationCode),
 		},
 		NewPassword: password.Generate,
 		NewID:       uuid.NewString,
@@ -168,10 +185,13 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Ready:        a.store.Ping,
 		Spec:         usersorchestrator.OpenAPI,
 		Log:          a.log,
+		Middleware:   []gin.HandlerFunc{metr.Gin(metrics.Routes(doc), httpapi.RequestOutcome)},
 	})
 	if err != nil {
 		return err
 	}
+	// GET /metrics on the API's own listener (see Metrics.Mount for why, and why without auth).
+	handler = metr.Mount(handler)
 	for i := len(opts.Middleware) - 1; i >= 0; i-- {
 		handler = opts.Middleware[i](handler)
 	}
@@ -202,10 +222,13 @@ func (a *App) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		// The contract's largest header (Authorization) is 8 KiB; net/http answers a plain 431
+		// for more than this, before the service sees the request.
+		MaxHeaderBytes: 64 << 10,
+		ReadTimeout:    30 * time.Second,
+		WriteTimeout:   60 * time.Second,
+		IdleTimeout:    2 * time.Minute,
+		ErrorLog:       slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan struct{})

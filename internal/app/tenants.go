@@ -22,12 +22,17 @@ func (d directory) Tenant(k tenant.Key) (*tenant.Tenant, bool) {
 	return t, ok
 }
 
-func buildTenants(cfgs []config.Tenant) (directory, error) {
+// buildTenants resolves the configured tenants; wrap decorates each tenant's provider adapter
+// (metrics.Provider counts and times its calls).
+func buildTenants(cfgs []config.Tenant, wrap func(provider.AuthSystem) provider.AuthSystem) (directory, error) {
 	d := directory{}
 	for _, c := range cfgs {
 		p, err := newProvider(c)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s/%s/%s: %w", c.ClientCode, c.PaperCode, c.ClientGroupCode, err)
+		}
+		if p != nil {
+			p = wrap(p)
 		}
 		t := &tenant.Tenant{
 			Key:                tenant.Key{ClientCode: c.ClientCode, PaperCode: c.PaperCode, ClientGroupCode: c.ClientGroupCode},

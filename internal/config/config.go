@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -288,6 +289,8 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	return nil
 }
 
+var tenantCode = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+
 // Providers are the valid Flow.UserProvider values.
 var Providers = []string{"Auth0", "Gigya", "SSOR", "Firefly"}
 
@@ -336,6 +339,9 @@ func (c Config) Validate() error {
 		switch {
 		case t.ClientCode == "" || t.PaperCode == "" || t.ClientGroupCode == "":
 			bad("tenants[%d] needs clientCode, paperCode and clientGroupCode", i)
+		case !tenantCode.MatchString(t.ClientCode) || !tenantCode.MatchString(t.PaperCode) || !tenantCode.MatchString(t.ClientGroupCode):
+			// The contract's TenantCode pattern: a tenant spelled otherwise could never be selected.
+			bad("tenant %s: codes must be 1 to 32 letters, digits, _ or -", key)
 		case seen[key]:
 			bad("tenant %s is listed twice", key)
 		}

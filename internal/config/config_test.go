@@ -80,6 +80,7 @@ func TestLoad(t *testing.T) {
 		{name: "bad smtp port", env: map[string]string{"UO_SMTP_PORT": "twenty"}, wantErr: "UO_SMTP_PORT"},
 		{name: "unknown provider", file: "tenants:\n  - {clientCode: a, paperCode: b, clientGroupCode: c, defaultReturnUrl: 'http://x', mailFrom: m, provider: Okta, baseURL: 'http://x'}\n", wantErr: `provider "Okta"`},
 		{name: "provider without base URL", file: "tenants:\n  - {clientCode: a, paperCode: b, clientGroupCode: c, defaultReturnUrl: 'http://x', mailFrom: m, provider: Gigya}\n", wantErr: "needs baseURL"},
+		{name: "tenant code the contract cannot carry", file: "tenants:\n  - {clientCode: a/b, paperCode: b, clientGroupCode: c, defaultReturnUrl: 'http://x', mailFrom: m}\n", wantErr: "codes must be"},
 		{name: "duplicate tenant", file: "tenants:\n  - {clientCode: a, paperCode: b, clientGroupCode: c, defaultReturnUrl: 'http://x', mailFrom: m}\n  - {clientCode: a, paperCode: b, clientGroupCode: c, defaultReturnUrl: 'http://x', mailFrom: m}\n", wantErr: "listed twice"},
 		{name: "empty file is the default", file: "", check: func(t *testing.T, c config.Config) {
 			if c.Tenants[0].ClientCode != "demo" {

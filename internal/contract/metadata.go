@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 	"unicode/utf16"
 
 	"usersorchestrator/internal/codes"
@@ -46,7 +47,7 @@ func CheckMetadataKeys[V any](metadata map[string]V) []Violation {
 
 // printableKey quotes a key that could confuse a log line or a message.
 func printableKey(k string) string {
-	if printable.MatchString(k) {
+	if printable.MatchString(k) && !strings.ContainsAny(k, `"\`) {
 		return k
 	}
 	return fmt.Sprintf("%q", truncate(k, 40))

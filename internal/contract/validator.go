@@ -115,6 +115,12 @@ func (v *Validator) Validate(ctx context.Context, r *http.Request) Result {
 		pathParams[name] = decoded
 	}
 	res := Result{OperationID: route.Operation.OperationID, PathParams: pathParams}
+	// url.Values drops the pairs it cannot parse: `?email=nobody%ZZ@x` would become no filter at
+	// all, and a Get By Email would list every user. A query that does not parse is refused.
+	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+		res.Violations = append(res.Violations, Violation{Code: codes.E400_00, Where: "query", Problem: "is not a valid query string"})
+		return res
+	}
 	res.Violations = append(res.Violations, v.unknownQueryParams(route.Operation.OperationID, r)...)
 	input := &openapi3filter.RequestValidationInput{
 		Request:    r,

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -166,7 +167,12 @@ func bodySchemaViolation(e *openapi3.SchemaError) Violation {
 	path := e.JSONPointer()
 	problem := schemaProblem(e)
 	if m := unsupportedProperty.FindStringSubmatch(e.Reason); m != nil {
-		path = append(path, m[1])
+		// kin-openapi quotes the name with %q; take it back to the name as sent.
+		name, err := strconv.Unquote(`"` + m[1] + `"`)
+		if err != nil {
+			name = m[1]
+		}
+		path = append(path, name)
 		problem = "is not a known field"
 	}
 	return Violation{Code: bodyCode(path, e.SchemaField), Where: bodyWhere(path), Problem: problem}
@@ -193,7 +199,11 @@ func bodyWhere(path []string) string {
 	if len(path) == 0 {
 		return "body"
 	}
-	return "body." + strings.Join(path, ".")
+	parts := make([]string, len(path))
+	for i, p := range path {
+		parts[i] = safeName(p)
+	}
+	return "body." + strings.Join(parts, ".")
 }
 
 // schemaProblem words a schema error for a person, never repeating the value, which may be secret.

@@ -85,7 +85,7 @@ func New(o Options) (http.Handler, error) {
 	engine.GET("/docs/*any", gin.WrapH(docs))
 
 	v4 := engine.Group("/", limitBody(o.MaxBodyBytes), authenticate(o.Verifier, o.Tenants), validate(o.Validator))
-	strict := api.NewStrictHandlerWithOptions(&handlers{o: o.Orchestrator}, nil, api.StrictGinServerOptions{
+	strict := api.NewStrictHandlerWithOptions(&handlers{o: o.Orchestrator}, []api.StrictMiddlewareFunc{recordSuccessCode}, api.StrictGinServerOptions{
 		// The validator has checked the body against the contract already; a body the generated
 		// types still cannot bind is a contract violation all the same.
 		RequestErrorHandlerFunc: func(c *gin.Context, err error) {

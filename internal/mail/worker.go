@@ -14,7 +14,8 @@ import (
 
 // Outbox is the part of registration.Store the Worker needs.
 type Outbox interface {
-	DueEmails(ctx context.Context, now time.Time, limit int) ([]registration.Email, error)
+	// ClaimDueEmails takes due emails for this worker alone until now+lease.
+	ClaimDueEmails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]registration.Email, error)
 	MarkEmailSent(ctx context.Context, id int64, at time.Time) error
 	MarkEmailFailed(ctx context.Context, id int64, next time.Time, lastError string) error
 }
@@ -24,6 +25,11 @@ const (
 	DefaultInterval    = 2 * time.Second
 	DefaultBatch       = 50
 	DefaultMaxAttempts = 8
+	// DefaultLease is how long a claimed email stays the worker's. A worker starts no send in the
+	// second half of its lease, so the lease must be well over twice the longest send (the SMTP
+	// timeout, 10 s by default); an email left unsent by a worker that died or stopped is taken
+	// again when its lease ends.
+	DefaultLease = 2 * time.Minute
 
 	// BackoffBase is the wait after the first failure; it doubles with every further failure
 	// (10 s, 20 s, 40 s ...) up to BackoffMax. With the default 8 attempts a mail is retried
@@ -53,12 +59,14 @@ type WorkerOptions struct {
 	// MaxAttempts is how many failed sends an email gets; after that it is parked (kept,
 	// never retried) and an error is logged.
 	MaxAttempts int
+	// Lease is how long the emails of a batch stay claimed by this worker (default DefaultLease).
+	Lease time.Duration
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }
 
-// Worker delivers the outbox. Run one Worker per outbox, and call DeliverDue directly only when
-// Run is not running: DueEmails claims nothing, so two concurrent passes would send a mail twice.
+// Worker delivers the outbox. Any number of Workers (one per instance of the service) may run on
+// one outbox: each pass claims its batch for a lease, so no two passes get the same email.
 type Worker struct {
 	outbox Outbox
 	sender Sender
@@ -80,6 +88,9 @@ func NewWorker(outbox Outbox, sender Sender, log *slog.Logger, o WorkerOptions) 
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.Lease <= 0 {
+		o.Lease = DefaultLease
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -145,13 +156,23 @@ func (w *Worker) pass(ctx context.Context) (fetched int, err error) {
 }
 
 func (w *Worker) deliver(ctx context.Context) (sent, fetched int, err error) {
-	due, err := w.outbox.DueEmails(ctx, w.opts.Now(), w.opts.Batch)
+	claimed := w.opts.Now()
+	due, err := w.outbox.ClaimDueEmails(ctx, claimed, w.opts.Lease, w.opts.Batch)
 	if err != nil {
-		return 0, 0, fmt.Errorf("mail: due emails: %w", err)
+		return 0, 0, fmt.Errorf("mail: claim due emails: %w", err)
 	}
-	for _, e := range due {
+	// A send started late in the lease could still run when the lease ends and another worker
+	// claims the email: it would go out twice. Past half the lease the pass stops; the emails
+	// left are taken again when their lease ends.
+	stopAt := claimed.Add(w.opts.Lease / 2)
+	for i, e := range due {
 		if err := ctx.Err(); err != nil {
 			return sent, len(due), err
+		}
+		if !w.opts.Now().Before(stopAt) {
+			w.log.WarnContext(ctx, "outbox pass stopped at half its lease; the rest of the batch waits for the lease to end",
+				"left", len(due)-i, "lease", w.opts.Lease)
+			return sent, len(due), nil
 		}
 		ok, err := w.deliverOne(ctx, e)
 		if err != nil {
@@ -181,14 +202,15 @@ func (w *Worker) deliverOne(ctx context.Context, e registration.Email) (bool, er
 	sendErr := w.sender.Send(ctx, e)
 	if sendErr == nil {
 		if err := w.outbox.MarkEmailSent(ctx, e.ID, w.opts.Now()); err != nil {
-			// Delivered but not recorded: the next pass sends it again. A duplicate mail is
+			// Delivered but not recorded: it is sent again once its lease ends. A duplicate mail is
 			// better than a lost one.
 			return false, fmt.Errorf("mail: mark email %d sent: %w", e.ID, err)
 		}
 		return true, nil
 	}
 	if ctx.Err() != nil {
-		// Shutting down mid-send is not the mail's fault: leave it due, uncounted.
+		// Shutting down mid-send is not the mail's fault: leave it uncounted, to be taken again
+		// when its lease ends.
 		return false, ctx.Err()
 	}
 

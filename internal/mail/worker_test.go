@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,15 +17,18 @@ import (
 	"usersorchestrator/internal/mail"
 	"usersorchestrator/internal/mail/mailtest"
 	"usersorchestrator/internal/registration"
+	"usersorchestrator/internal/registration/sqlite"
 )
 
 // fakeOutbox keeps the outbox in memory with the store's semantics: due = unsent and
-// NextAttemptAt <= now, oldest first; a failure counts an attempt; sending clears the body.
+// NextAttemptAt <= now, oldest first; a claim moves NextAttemptAt to now+lease; a failure counts
+// an attempt; sending clears the body.
 type fakeOutbox struct {
-	mu      sync.Mutex
-	rows    []*registration.Email
-	dueErr  error // returned (once) by the next DueEmails
-	dueCall atomic.Int32
+	mu        sync.Mutex
+	rows      []*registration.Email
+	dueErr    error // returned (once) by the next ClaimDueEmails
+	dueCall   atomic.Int32
+	lastLease time.Duration
 }
 
 func (o *fakeOutbox) add(e registration.Email, created time.Time) int64 {
@@ -45,10 +49,11 @@ func (o *fakeOutbox) get(id int64) registration.Email {
 	return *o.rows[id-1]
 }
 
-func (o *fakeOutbox) DueEmails(_ context.Context, now time.Time, limit int) ([]registration.Email, error) {
+func (o *fakeOutbox) ClaimDueEmails(_ context.Context, now time.Time, lease time.Duration, limit int) ([]registration.Email, error) {
 	o.dueCall.Add(1)
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.lastLease = lease
 	if err := o.dueErr; err != nil {
 		o.dueErr = nil
 		return nil, err
@@ -56,6 +61,7 @@ func (o *fakeOutbox) DueEmails(_ context.Context, now time.Time, limit int) ([]r
 	var due []registration.Email
 	for _, r := range o.rows {
 		if r.SentAt == nil && !r.NextAttemptAt.After(now) && len(due) < limit {
+			r.NextAttemptAt = now.Add(lease)
 			due = append(due, *r)
 		}
 	}
@@ -481,5 +487,144 @@ func waitUntil(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met in time")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// clockSender succeeds after moving the clock forward by took, as a slow relay would.
+type clockSender struct {
+	clk  *clock
+	took time.Duration
+	sent []string
+}
+
+func (c *clockSender) Send(_ context.Context, e registration.Email) error {
+	c.clk.advance(c.took)
+	c.sent = append(c.sent, e.To)
+	return nil
+}
+
+// A send started late in the lease could outlive it and meet another worker's claim: past half
+// the lease, a pass starts no more sends, and the emails it leaves come back when the lease ends.
+func TestWorkerStopsAtHalfLease(t *testing.T) {
+	box := &fakeOutbox{}
+	clk := newClock()
+	sender := &clockSender{clk: clk, took: 20 * time.Second}
+	w := mail.NewWorker(box, sender, nil, mail.WorkerOptions{Now: clk.Now, Lease: time.Minute})
+	claimed := clk.Now()
+	var ids []int64
+	for i := range 5 {
+		ids = append(ids, box.add(mail.PasswordChanged(testTenant(), fmt.Sprintf("r%d@example.com", i)), claimed))
+	}
+
+	// Sends start at 0 s and 20 s; at 40 s half the minute is gone.
+	if sent, err := w.DeliverDue(t.Context()); err != nil || sent != 2 {
+		t.Fatalf("DeliverDue = %d, %v; want 2 sent before half the lease", sent, err)
+	}
+	for _, id := range ids[2:] {
+		if r := box.get(id); r.SentAt != nil || r.Attempts != 0 || !r.NextAttemptAt.Equal(claimed.Add(time.Minute)) {
+			t.Fatalf("email %d left by the pass: %+v; want unsent, uncounted, claimed until the lease ends", id, r)
+		}
+	}
+	clk.advance(claimed.Add(time.Minute - time.Nanosecond).Sub(clk.Now()))
+	if sent, err := w.DeliverDue(t.Context()); err != nil || sent != 0 {
+		t.Fatalf("within the lease: DeliverDue = %d, %v; want nothing taken", sent, err)
+	}
+	clk.advance(time.Nanosecond)
+	if sent, err := w.DeliverDue(t.Context()); err != nil || sent != 2 {
+		t.Fatalf("at the end of the lease: DeliverDue = %d, %v; want the next 2", sent, err)
+	}
+	if want := []string{"r0@example.com", "r1@example.com", "r2@example.com", "r3@example.com"}; !slices.Equal(sender.sent, want) {
+		t.Fatalf("sent %v, want %v", sender.sent, want)
+	}
+}
+
+func TestWorkerLease(t *testing.T) {
+	tests := []struct {
+		name  string
+		lease time.Duration
+		want  time.Duration
+	}{
+		{"default", 0, mail.DefaultLease},
+		{"negative takes the default", -time.Second, mail.DefaultLease},
+		{"configured", 7 * time.Minute, 7 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			box := &fakeOutbox{}
+			w := mail.NewWorker(box, nil, nil, mail.WorkerOptions{Lease: tt.lease})
+			if _, err := w.DeliverDue(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if box.lastLease != tt.want {
+				t.Fatalf("claimed with lease %v, want %v", box.lastLease, tt.want)
+			}
+		})
+	}
+}
+
+// countingSender records every send; safe for concurrent use.
+type countingSender struct {
+	mu    sync.Mutex
+	count map[int64]int
+}
+
+func (c *countingSender) Send(_ context.Context, e registration.Email) error {
+	time.Sleep(time.Millisecond) // long enough for the other workers to claim meanwhile
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.count[e.ID]++
+	return nil
+}
+
+// Instances behind a load balancer each run a worker on the one outbox: here two stores on one
+// SQLite file (two instances), two workers each, all passing at once. Every email must go out
+// exactly once.
+func TestWorkersOnSharedOutboxSendEachEmailOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "uo.db")
+	var stores []*sqlite.Store
+	for range 2 {
+		s, err := sqlite.Open(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores = append(stores, s)
+	}
+	const emails = 60
+	for i := range emails {
+		if _, err := stores[0].EnqueueEmail(t.Context(), mail.PasswordChanged(testTenant(), fmt.Sprintf("r%d@example.com", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sender := &countingSender{count: map[int64]int{}}
+	var wg sync.WaitGroup
+	for i := range 4 {
+		w := mail.NewWorker(stores[i%2], sender, nil, mail.WorkerOptions{Batch: 4})
+		wg.Go(func() {
+			deadline := time.Now().Add(wait)
+			for {
+				n, err := stores[0].OutboxBacklog(t.Context())
+				if err != nil || n == 0 {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Errorf("%d emails still unsent", n)
+					return
+				}
+				if _, err := w.DeliverDue(t.Context()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(sender.count) != emails {
+		t.Fatalf("%d distinct emails sent, want %d", len(sender.count), emails)
+	}
+	for id, n := range sender.count {
+		if n != 1 {
+			t.Errorf("email %d sent %d times", id, n)
+		}
 	}
 }

@@ -138,6 +138,10 @@ func (o *Orchestrator) Create(ctx context.Context, c Call, in CreateInput) (User
 		o.undoProviderCreate(ctx, c, made)
 		switch {
 		case errors.Is(err, registration.ErrEmailTaken):
+			// A concurrent create won; answer as the pre-check would have for its registration.
+			if other, gerr := o.Store.GetByEmail(ctx, c.Tenant.Key, reg.Email); gerr == nil && other.Pending {
+				return UserRef{}, ErrEmailPending
+			}
 			return UserRef{}, ErrEmailInUse
 		case errors.Is(err, registration.ErrIDTaken):
 			return UserRef{}, ErrIDInUse

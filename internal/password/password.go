@@ -70,6 +70,29 @@ type Hasher struct {
 	// dummy is a well-formed hash with the hasher's parameters that no password matches
 	// (its key is all zeros), so VerifyDummy does exactly the work of a real Verify.
 	dummy string
+	// slots bounds the argon2 runs in flight: each allocates Params.Memory, so a burst of
+	// logins for distinct names (which the per-name limits do not slow) would otherwise claim
+	// memory without bound. Callers beyond it wait their turn. Nil means no bound.
+	slots chan struct{}
+}
+
+// NewBoundedHasher is NewHasher with at most maxConcurrent hashes computed at once; the others
+// queue. Twice the CPUs keeps the CPUs busy while capping memory at maxConcurrent*Params.Memory.
+func NewBoundedHasher(p Params, maxConcurrent int) *Hasher {
+	h := NewHasher(p)
+	if maxConcurrent > 0 {
+		h.slots = make(chan struct{}, maxConcurrent)
+	}
+	return h
+}
+
+// acquire takes a slot for one argon2 run; the returned func gives it back.
+func (h *Hasher) acquire() func() {
+	if h.slots == nil {
+		return func() {}
+	}
+	h.slots <- struct{}{}
+	return func() { <-h.slots }
 }
 
 // NewHasher returns a Hasher for p. Invalid parameters are reported by Hash, so that a
@@ -97,6 +120,7 @@ func (h *Hasher) Hash(password string) (string, error) {
 		return "", fmt.Errorf("password: invalid parameters: %w", err)
 	}
 	p := argon2id.Params(h.params)
+	defer h.acquire()()
 	encoded, err := argon2id.CreateHash(password, &p)
 	if err != nil {
 		return "", fmt.Errorf("password: hash: %w", err)
@@ -122,7 +146,9 @@ func (h *Hasher) Verify(password, encoded string) (bool, error) {
 		argon2.Version, params.Memory, params.Iterations, params.Parallelism)) {
 		return false, ErrMalformedHash
 	}
+	release := h.acquire()
 	match, err := argon2id.ComparePasswordAndHash(password, encoded)
+	release()
 	if err != nil {
 		return false, ErrMalformedHash
 	}
@@ -134,6 +160,7 @@ func (h *Hasher) Verify(password, encoded string) (bool, error) {
 func (h *Hasher) VerifyDummy(password string) {
 	// The dummy is well-formed by construction and matches no password; the result is ignored
 	// by design.
+	defer h.acquire()()
 	_, _ = argon2id.ComparePasswordAndHash(password, h.dummy)
 }
 

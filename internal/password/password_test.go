@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -260,5 +262,37 @@ func BenchmarkVerifyDummy(b *testing.B) {
 	h := NewHasher(DefaultParams())
 	for b.Loop() {
 		h.VerifyDummy("correct horse battery staple")
+	}
+}
+
+// TestBoundedHasherLimitsConcurrency: no more than maxConcurrent argon2 runs are in flight.
+func TestBoundedHasherLimitsConcurrency(t *testing.T) {
+	cheap := Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+	h := NewBoundedHasher(cheap, 2)
+	var inFlight, peak atomic.Int32
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			release := h.acquire()
+			n := inFlight.Add(1)
+			for {
+				p := peak.Load()
+				if n <= p || peak.CompareAndSwap(p, n) {
+					break
+				}
+			}
+			time.Sleep(2 * time.Millisecond)
+			inFlight.Add(-1)
+			release()
+		}()
+	}
+	wg.Wait()
+	if got := peak.Load(); got != 2 {
+		t.Errorf("peak concurrency %d, want 2", got)
+	}
+	if _, err := h.Hash("correct-horse"); err != nil {
+		t.Fatal(err)
 	}
 }

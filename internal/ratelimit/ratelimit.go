@@ -21,8 +21,8 @@ type Decision struct {
 	RetryAfter time.Duration
 }
 
-// Limiter counts attempts per key. The interface leaves room for a shared store (several
-// instances behind a load balancer) next to the in-process Memory.
+// Limiter counts attempts per key. Memory counts in the process; Shared counts in the database
+// that several instances behind a load balancer share, so that a limit holds across them.
 type Limiter interface {
 	// Allow counts one attempt for key and tells whether it may proceed.
 	Allow(ctx context.Context, key string) (Decision, error)

@@ -89,26 +89,28 @@ func TestAllowSequence(t *testing.T) {
 			steps: []step{{allowed: true}, {allowed: false, retryAfter: 15 * time.Minute}},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := newClock()
-			m := NewMemory(tt.limit, tt.window, c.Now)
-			for i, s := range tt.steps {
-				c.Advance(s.advance)
-				d := allow(t, m, "tenant/jane@example.com")
-				if d.Allowed != s.allowed {
-					t.Fatalf("step %d: Allowed = %v, want %v", i, d.Allowed, s.allowed)
+	forEachLimiter(t, func(t *testing.T, newLimiter newLimiterFunc) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				c := newClock()
+				m := newLimiter(t, tt.limit, tt.window, c.Now)
+				for i, s := range tt.steps {
+					c.Advance(s.advance)
+					d := allow(t, m, "tenant/jane@example.com")
+					if d.Allowed != s.allowed {
+						t.Fatalf("step %d: Allowed = %v, want %v", i, d.Allowed, s.allowed)
+					}
+					want := time.Duration(0)
+					if !s.allowed {
+						want = s.retryAfter
+					}
+					if d.RetryAfter != want {
+						t.Fatalf("step %d: RetryAfter = %v, want %v", i, d.RetryAfter, want)
+					}
 				}
-				want := time.Duration(0)
-				if !s.allowed {
-					want = s.retryAfter
-				}
-				if d.RetryAfter != want {
-					t.Fatalf("step %d: RetryAfter = %v, want %v", i, d.RetryAfter, want)
-				}
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 // TestRetryAfterIsAccurate checks, for awkward limits and windows, that waiting RetryAfter is
@@ -124,34 +126,36 @@ func TestRetryAfterIsAccurate(t *testing.T) {
 		{5, 1001 * time.Millisecond},
 		{100, time.Minute},
 	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%d per %v", tt.limit, tt.window), func(t *testing.T) {
-			c := newClock()
-			m := NewMemory(tt.limit, tt.window, c.Now)
-			for range tt.limit {
-				if !allow(t, m, "k").Allowed {
-					t.Fatal("refused within the limit")
+	forEachLimiter(t, func(t *testing.T, newLimiter newLimiterFunc) {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%d per %v", tt.limit, tt.window), func(t *testing.T) {
+				c := newClock()
+				m := newLimiter(t, tt.limit, tt.window, c.Now)
+				for range tt.limit {
+					if !allow(t, m, "k").Allowed {
+						t.Fatal("refused within the limit")
+					}
 				}
-			}
-			for round := range 3 {
-				d := allow(t, m, "k")
-				if d.Allowed {
-					t.Fatalf("round %d: allowed beyond the limit", round)
+				for round := range 3 {
+					d := allow(t, m, "k")
+					if d.Allowed {
+						t.Fatalf("round %d: allowed beyond the limit", round)
+					}
+					if d.RetryAfter <= 0 || d.RetryAfter > tt.window/time.Duration(tt.limit)+time.Millisecond {
+						t.Fatalf("round %d: RetryAfter = %v, interval %v", round, d.RetryAfter, tt.window/time.Duration(tt.limit))
+					}
+					c.Advance(d.RetryAfter - time.Millisecond)
+					if early := allow(t, m, "k"); early.Allowed {
+						t.Fatalf("round %d: allowed 1ms before RetryAfter", round)
+					}
+					c.Advance(time.Millisecond)
+					if !allow(t, m, "k").Allowed {
+						t.Fatalf("round %d: refused after waiting RetryAfter %v", round, d.RetryAfter)
+					}
 				}
-				if d.RetryAfter <= 0 || d.RetryAfter > tt.window/time.Duration(tt.limit)+time.Millisecond {
-					t.Fatalf("round %d: RetryAfter = %v, interval %v", round, d.RetryAfter, tt.window/time.Duration(tt.limit))
-				}
-				c.Advance(d.RetryAfter - time.Millisecond)
-				if early := allow(t, m, "k"); early.Allowed {
-					t.Fatalf("round %d: allowed 1ms before RetryAfter", round)
-				}
-				c.Advance(time.Millisecond)
-				if !allow(t, m, "k").Allowed {
-					t.Fatalf("round %d: refused after waiting RetryAfter %v", round, d.RetryAfter)
-				}
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 func TestResetAndIndependentKeys(t *testing.T) {

@@ -1,7 +1,8 @@
 // Package registration is the Subscribe registration store: subscriber registrations, one-time
-// tokens (verification codes, forgot-password links), the events recorded for every call, and
-// the outbox of emails. Store is the interface; sqlite and postgres implement it, and
-// storetest runs one suite of tests against both.
+// tokens (verification codes, forgot-password links), the events recorded for every call, the
+// outbox of emails, and the attempt counters of the rate limits that instances share. Store is
+// the interface; sqlite and postgres implement it, and storetest runs one suite of tests against
+// both.
 package registration
 
 import (
@@ -178,14 +179,34 @@ type Store interface {
 
 	// EnqueueEmail adds e to the outbox, due at e.NextAttemptAt (now when zero), and returns its ID.
 	EnqueueEmail(ctx context.Context, e Email) (int64, error)
-	// DueEmails returns up to limit unsent emails due at `now`, oldest first.
+	// DueEmails returns up to limit unsent emails due at `now`, oldest first. It only reads: every
+	// caller gets the same rows. Delivery takes them with ClaimDueEmails instead.
 	DueEmails(ctx context.Context, now time.Time, limit int) ([]Email, error)
+	// ClaimDueEmails takes up to limit (0: all) unsent emails due at `now`, oldest first, for one
+	// delivery attempt. In the same statement it moves their NextAttemptAt to now+lease, which is
+	// what the returned emails carry: until then no other claim returns them, so instances sharing
+	// the database never get the same email. The claimant records the outcome with MarkEmailSent
+	// or MarkEmailFailed; an email whose claimant died is due again when the lease ends.
+	ClaimDueEmails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Email, error)
 	// MarkEmailSent records the delivery and clears the body.
 	MarkEmailSent(ctx context.Context, id int64, at time.Time) error
 	// MarkEmailFailed records a failed attempt and when to try again.
 	MarkEmailFailed(ctx context.Context, id int64, next time.Time, lastError string) error
 	// OutboxBacklog counts the unsent emails.
 	OutboxBacklog(ctx context.Context) (int64, error)
+
+	// AllowAttempt counts one attempt against the token bucket stored under keyHash (a hash of the
+	// limiter's key, never the key itself): burst attempts at most, one more every interval.
+	// Taking a token is one atomic statement, so callers on any number of instances sharing the
+	// database never together get more than the bucket holds; a bucket read as empty is refused
+	// without a write. A refused attempt is not counted; retryAfter is then the exact wait until
+	// one is allowed (zero when allowed).
+	AllowAttempt(ctx context.Context, keyHash []byte, now time.Time, interval time.Duration, burst int) (allowed bool, retryAfter time.Duration, err error)
+	// ResetAttempts forgets keyHash's bucket (a full one, the same as never seen).
+	ResetAttempts(ctx context.Context, keyHash []byte) error
+	// SweepAttempts deletes up to max buckets that are full again at `now`, which changes no
+	// decision, and returns how many it deleted. It keeps the table as small as the keys in use.
+	SweepAttempts(ctx context.Context, now time.Time, max int) (int64, error)
 
 	// InTx runs fn in one transaction: all its writes land, or none.
 	InTx(ctx context.Context, fn func(tx Store) error) error

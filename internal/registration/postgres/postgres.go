@@ -61,6 +61,7 @@ var dialect = sqlstore.Dialect{
 	// After a failed statement PostgreSQL refuses the rest of the transaction until it is rolled
 	// back (to a savepoint).
 	TxAbortsOnError: true,
+	SkipLocked:      " FOR UPDATE SKIP LOCKED",
 }
 
 // SQLSTATEs (github.com/jackc/pgerrcode names them; one dependency fewer for two constants).

@@ -64,6 +64,8 @@ var dialect = sqlstore.Dialect{
 	NoLimit:    "-1",
 	// A failed statement in SQLite undoes itself only; the transaction goes on.
 	TxAbortsOnError: false,
+	// No row locks: a claim's UPDATE holds the write lock from its first step.
+	SkipLocked: "",
 }
 
 // constraint maps SQLite's constraint errors. SQLite does not name UNIQUE constraints in its

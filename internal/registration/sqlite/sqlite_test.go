@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -21,7 +22,12 @@ import (
 
 func openTemp(t testing.TB) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "data", "uo.db"))
+	return openPath(t, filepath.Join(t.TempDir(), "data", "uo.db"))
+}
+
+func openPath(t testing.TB, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -34,7 +40,15 @@ func openTemp(t testing.TB) *sqlite.Store {
 }
 
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) registration.Store { return openTemp(t) })
+	storetest.Run(t, func(t *testing.T, n int) []registration.Store {
+		// n stores on one file, as n processes of the service would open it.
+		path := filepath.Join(t.TempDir(), "data", "uo.db")
+		stores := make([]registration.Store, n)
+		for i := range stores {
+			stores[i] = openPath(t, path)
+		}
+		return stores
+	})
 }
 
 func TestOpenCreatesDirectoryAndSetsPragmas(t *testing.T) {
@@ -61,11 +75,11 @@ func TestOpenCreatesDirectoryAndSetsPragmas(t *testing.T) {
 		t.Fatalf("journal_mode %q, want wal", mode)
 	}
 	var tables int
-	if err := db.QueryRow(`SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('registrations', 'tokens', 'events', 'outbox')`).Scan(&tables); err != nil {
+	if err := db.QueryRow(`SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('registrations', 'tokens', 'events', 'outbox', 'rate_limits')`).Scan(&tables); err != nil {
 		t.Fatal(err)
 	}
-	if tables != 4 {
-		t.Fatalf("%d of the 4 tables exist", tables)
+	if tables != 5 {
+		t.Fatalf("%d of the 5 tables exist", tables)
 	}
 }
 
@@ -128,8 +142,8 @@ func TestMigrateThenOpen(t *testing.T) {
 	if err := db.QueryRow(`SELECT MAX(version_id) FROM goose_db_version`).Scan(&version); err != nil {
 		t.Fatal(err)
 	}
-	if version != 1 {
-		t.Fatalf("schema version %d, want 1", version)
+	if version != 2 {
+		t.Fatalf("schema version %d, want 2", version)
 	}
 }
 
@@ -197,5 +211,37 @@ func TestClosedStoreFails(t *testing.T) {
 	_, err = s.Get(t.Context(), tenant.Key{}, "x")
 	if err == nil || errors.Is(err, registration.ErrNotFound) {
 		t.Fatalf("get on a closed store: %v, want a database error", err)
+	}
+}
+
+// An attacker hammering one login makes refused attempts the common case: they must be decided
+// by a read, not queue for the one write connection that every other write needs. Here a
+// transaction holds that connection while a refused attempt is decided.
+func TestRefusedAttemptsDoNotWrite(t *testing.T) {
+	s := openTemp(t)
+	key := sha256.Sum256([]byte("login|jane@example.com"))
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if ok, _, err := s.AllowAttempt(t.Context(), key[:], now, time.Minute, 1); err != nil || !ok {
+		t.Fatalf("first attempt: %v, %v", ok, err)
+	}
+	started, release := make(chan struct{}), make(chan struct{})
+	txDone := make(chan error, 1)
+	go func() {
+		txDone <- s.InTx(t.Context(), func(registration.Store) error {
+			close(started)
+			<-release
+			return nil
+		})
+	}()
+	<-started
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	ok, retryAfter, err := s.AllowAttempt(ctx, key[:], now.Add(time.Second), time.Minute, 1)
+	close(release)
+	if err != nil || ok || retryAfter != 59*time.Second {
+		t.Fatalf("refused attempt while the write connection is busy: %v, %v, %v; want refused for 59s at once", ok, retryAfter, err)
+	}
+	if err := <-txDone; err != nil {
+		t.Fatal(err)
 	}
 }

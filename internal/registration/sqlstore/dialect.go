@@ -31,6 +31,11 @@ type Dialect struct {
 	// statement (PostgreSQL). Statements that can fail on a constraint then run inside a
 	// savepoint, so that a caller of InTx can handle ErrEmailTaken and carry on, as on SQLite.
 	TxAbortsOnError bool
+	// SkipLocked ends the SELECT that picks the rows a claim takes. On PostgreSQL it is
+	// " FOR UPDATE SKIP LOCKED": concurrent claims lock disjoint rows instead of queueing behind
+	// each other. SQLite has no row locks (a write statement holds the database's one write lock
+	// from its start, so claims are serialized already) and leaves it empty.
+	SkipLocked string
 }
 
 // Identity is the Rebind of databases that take '?' as they are.

@@ -10,19 +10,27 @@ import (
 
 const eventCols = `id, tenant, crid, type_code, type_id, source_system, outcome, duration_ms, occurred_at, request_id, detail`
 
+const insertEvent = `INSERT INTO events
+	(tenant, crid, type_code, type_id, source_system, outcome, duration_ms, occurred_at, request_id, detail)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+
+func (s *Store) eventArgs(e registration.Event) ([]any, error) {
+	tk, err := encodeTenant(e.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	return []any{tk, e.CustomerRegistrationID, e.TypeCode, e.TypeID, e.SourceSystem, e.Outcome, e.DurationMs,
+		s.timeArg(e.OccurredAt), e.RequestID, e.Detail}, nil
+}
+
 // RecordEvent stores e (its ID is ignored) and returns the ID the database gave it. IDs grow.
 func (s *Store) RecordEvent(ctx context.Context, e registration.Event) (int64, error) {
-	tk, err := encodeTenant(e.Tenant)
+	args, err := s.eventArgs(e)
 	if err != nil {
 		return 0, err
 	}
 	var id int64
-	err = s.writer().QueryRowContext(ctx, s.q(`INSERT INTO events
-		(tenant, crid, type_code, type_id, source_system, outcome, duration_ms, occurred_at, request_id, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		tk, e.CustomerRegistrationID, e.TypeCode, e.TypeID, e.SourceSystem, e.Outcome, e.DurationMs,
-		s.timeArg(e.OccurredAt), e.RequestID, e.Detail).Scan(&id)
-	if err != nil {
+	if err := s.writeRow(ctx, s.q(insertEvent), args...).Scan(&id); err != nil {
 		return 0, s.wrap("record event", err)
 	}
 	return id, nil

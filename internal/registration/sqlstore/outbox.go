@@ -1,10 +1,12 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"usersorchestrator/internal/registration"
@@ -59,7 +61,8 @@ func (s *Store) Email(ctx context.Context, id int64) (registration.Email, error)
 }
 
 // DueEmails returns up to limit unsent emails whose next attempt is at or before now, oldest
-// (by CreatedAt, then ID) first. limit 0 means no limit.
+// (by CreatedAt, then ID) first. limit 0 means no limit. It reads only; ClaimDueEmails is how
+// the worker takes emails to send.
 func (s *Store) DueEmails(ctx context.Context, now time.Time, limit int) ([]registration.Email, error) {
 	if limit < 0 {
 		return nil, fmt.Errorf("registration: due emails: negative limit %d", limit)
@@ -87,6 +90,60 @@ func (s *Store) DueEmails(ctx context.Context, now time.Time, limit int) ([]regi
 	if err := rows.Err(); err != nil {
 		return nil, s.wrap("due emails", err)
 	}
+	return out, nil
+}
+
+// ClaimDueEmails takes up to limit unsent emails due at now, oldest first, by moving their next
+// attempt to now+lease in one UPDATE ... RETURNING, so no two claims can both take a row. On
+// SQLite the statement holds the database's write lock from its start. On PostgreSQL the picking
+// SELECT locks its rows and skips those another claim has locked; a row another claim took
+// between this statement's snapshot and its lock fails the due condition when PostgreSQL checks
+// the row again, which is why the UPDATE repeats it. The pick is a MATERIALIZED CTE because a
+// subquery under IN may be run again for each outer row, and with SKIP LOCKED a second run can
+// pick other rows, beyond the limit. limit 0 means no limit.
+func (s *Store) ClaimDueEmails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]registration.Email, error) {
+	if limit < 0 {
+		return nil, fmt.Errorf("registration: claim due emails: negative limit %d", limit)
+	}
+	if lease <= 0 {
+		// A lease of zero would leave the rows due: every other instance could take them too.
+		return nil, fmt.Errorf("registration: claim due emails: lease %v, want a positive one", lease)
+	}
+	const due = `sent_at IS NULL AND next_attempt_at <= ?`
+	nowArg := s.timeArg(now)
+	pick := `SELECT id FROM outbox WHERE ` + due + ` ORDER BY created_at, id`
+	args := []any{nowArg}
+	if limit > 0 {
+		pick += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	args = append(args, s.timeArg(now.Add(lease)), nowArg)
+	query := `WITH picked AS MATERIALIZED (` + pick + s.d.SkipLocked + `)
+		UPDATE outbox SET next_attempt_at = ? WHERE id IN (SELECT id FROM picked) AND ` + due + `
+		RETURNING ` + emailCols
+	rows, err := s.writer().QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, s.wrap("claim due emails", err)
+	}
+	defer rows.Close()
+	out := make([]registration.Email, 0)
+	for rows.Next() {
+		e, err := scanEmail(rows)
+		if err != nil {
+			return nil, s.wrap("claim due emails", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("claim due emails", err)
+	}
+	// RETURNING follows no ORDER BY: put the oldest first again.
+	slices.SortFunc(out, func(a, b registration.Email) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
 	return out, nil
 }
 

@@ -114,8 +114,7 @@ func (s *Store) getBy(ctx context.Context, op string, t tenant.Key, col, val str
 	if err != nil {
 		return registration.Registration{}, err
 	}
-	row := s.reader().QueryRowContext(ctx,
-		s.q(`SELECT `+registrationCols+` FROM registrations WHERE tenant = ? AND `+col+` = ?`), tk, val)
+	row := s.readRow(ctx, s.q(`SELECT `+registrationCols+` FROM registrations WHERE tenant = ? AND `+col+` = ?`), tk, val)
 	r, err := scanRegistration(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return registration.Registration{}, registration.ErrNotFound

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,6 +32,19 @@ type Store struct {
 	read  *sql.DB
 	// tx is set on the Store bound to a transaction.
 	tx *txState
+	// stmts are the prepared statements of the hot paths, shared with the Stores bound to
+	// transactions (which do not use them).
+	stmts *stmtCache
+}
+
+// stmtCache maps a pool and a query to the statement prepared for them.
+type stmtCache struct {
+	m sync.Map // stmtKey -> *sql.Stmt
+}
+
+type stmtKey struct {
+	db    *sql.DB
+	query string
 }
 
 type txState struct {
@@ -43,7 +57,7 @@ var _ registration.Store = (*Store)(nil)
 
 // New makes a Store over the pools. read may equal write. The Store owns both: Close closes them.
 func New(d Dialect, write, read *sql.DB) *Store {
-	return &Store{d: d, write: write, read: read}
+	return &Store{d: d, write: write, read: read, stmts: &stmtCache{}}
 }
 
 func (s *Store) reader() querier {
@@ -53,11 +67,98 @@ func (s *Store) reader() querier {
 	return s.read
 }
 
-func (s *Store) writer() querier {
+func (s *Store) writer() drainingQuerier {
 	if s.tx != nil {
-		return s.tx.tx
+		return drainingQuerier{s.tx.tx}
 	}
-	return s.write
+	return drainingQuerier{s.write}
+}
+
+// drainingQuerier is the querier writes go through. Its QueryRowContext reads the statement to
+// its end, where *sql.Row stops at the first row: SQLite runs its WAL autocheckpoint only when a
+// statement steps to SQLITE_DONE, so an autocommit INSERT ... RETURNING read through *sql.Row
+// commits but never checkpoints. Under a load of such writes (an event row per request) the WAL
+// grew without bound (67 MB in a few seconds of `make bench`) and every page read got slower.
+type drainingQuerier struct{ querier }
+
+func (q drainingQuerier) QueryRowContext(ctx context.Context, query string, args ...any) rowScanner {
+	rows, err := q.QueryContext(ctx, query, args...)
+	return drainedRow{rows: rows, err: err}
+}
+
+// drainedRow is *sql.Row's Scan over rows that are read to their end.
+type drainedRow struct {
+	rows *sql.Rows
+	err  error
+}
+
+func (r drainedRow) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	for r.rows.Next() {
+		// Only the first row is the answer; stepping on is what lets the statement finish.
+	}
+	if err := r.rows.Err(); err != nil {
+		return err
+	}
+	return r.rows.Close()
+}
+
+// prepared is db's statement for query, prepared on first use. Unprepared, every call parses and
+// plans its query again: on SQLite (modernc) that was 13 % of the server's CPU on GET by id under
+// `make bench`. Only the hot paths use it (readRow, writeRow): a statement stays prepared on every
+// connection of its pool for the life of the Store.
+func (s *Store) prepared(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
+	k := stmtKey{db: db, query: query}
+	if st, ok := s.stmts.m.Load(k); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.m.LoadOrStore(k, st); loaded {
+		_ = st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// readRow is reader().QueryRowContext through a prepared statement (outside transactions).
+func (s *Store) readRow(ctx context.Context, query string, args ...any) rowScanner {
+	if s.tx != nil {
+		return s.reader().QueryRowContext(ctx, query, args...)
+	}
+	st, err := s.prepared(ctx, s.read, query)
+	if err != nil {
+		return drainedRow{err: err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// writeRow is writer().QueryRowContext through a prepared statement (outside transactions),
+// read to its end as drainingQuerier does.
+func (s *Store) writeRow(ctx context.Context, query string, args ...any) rowScanner {
+	if s.tx != nil {
+		return s.writer().QueryRowContext(ctx, query, args...)
+	}
+	st, err := s.prepared(ctx, s.write, query)
+	if err != nil {
+		return drainedRow{err: err}
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	return drainedRow{rows: rows, err: err}
 }
 
 func (s *Store) q(query string) string { return s.d.Rebind(query) }
@@ -247,7 +348,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx registration.Store) error) 
 			err = errors.Join(err, s.wrap("rollback", rbErr))
 		}
 	}()
-	if err := fn(&Store{d: s.d, write: s.write, read: s.read, tx: &txState{tx: tx}}); err != nil {
+	if err := fn(&Store{d: s.d, write: s.write, read: s.read, tx: &txState{tx: tx}, stmts: s.stmts}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -284,7 +385,13 @@ func (s *Store) Close() error {
 	if s.tx != nil {
 		return nil
 	}
-	err := s.write.Close()
+	var err error
+	s.stmts.m.Range(func(k, st any) bool {
+		err = errors.Join(err, st.(*sql.Stmt).Close())
+		s.stmts.m.Delete(k)
+		return true
+	})
+	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}

@@ -20,9 +20,12 @@ import (
 	"usersorchestrator/internal/tenant"
 )
 
-// Run runs the suite. open must return a new, empty, migrated store of its own for each call
-// and close it when the test ends (t.Cleanup); subtests run in parallel.
-func Run(t *testing.T, open func(t *testing.T) registration.Store) {
+// Opener returns n stores (n >= 1) on one new, empty, migrated database of their own, as n
+// instances of the service would open it, and closes them when the test ends (t.Cleanup).
+type Opener func(t *testing.T, n int) []registration.Store
+
+// Run runs the suite; subtests run in parallel, each on a database of its own.
+func Run(t *testing.T, open Opener) {
 	tests := []struct {
 		name string
 		run  func(t *testing.T, s registration.Store)
@@ -51,11 +54,29 @@ func Run(t *testing.T, open func(t *testing.T) registration.Store) {
 		{"ConcurrentCreateSameEmail", testConcurrentCreateSameEmail},
 		{"ConcurrentMixed", testConcurrentMixed},
 		{"Ping", testPing},
+		{"ClaimDueEmails", testClaimDueEmails},
+		{"AttemptSequence", testAttemptSequence},
+		{"AttemptKeysAndReset", testAttemptKeysAndReset},
+		{"AttemptSweep", testAttemptSweep},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.run(t, open(t))
+			tc.run(t, open(t, 1)[0])
+		})
+	}
+	// Several instances of the service on one database.
+	instances := []struct {
+		name string
+		run  func(t *testing.T, stores []registration.Store)
+	}{
+		{"InstancesRaceOnOneLimit", testInstancesRaceOnOneLimit},
+		{"InstancesClaimEachEmailOnce", testInstancesClaimEachEmailOnce},
+	}
+	for _, tc := range instances {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t, open(t, 2))
 		})
 	}
 }
