@@ -202,9 +202,24 @@ func TestMalformedAnswerPerWorkflow(t *testing.T) {
 	})
 }
 
-// A provider that is down while a forgot-password finish changes the password gives the link back.
+// A provider that is down, or refuses the new password, while a forgot-password finish changes
+// the password gives the link back.
 func TestFinishForgotPasswordProviderDown(t *testing.T) {
 	runCases(t, []opCase{
+		{name: "the provider refuses the password: E400 and the link stays usable", op: "finishForgotPassword", run: func(t *testing.T, env *Env, p *Provider) {
+			u := env.providerUser()
+			expectCode(t, env.do("POST", "/v4/Users/ForgotPassword", obj{"loginName": janeEmail}), codes.S200_08)
+			enc := linkParam(t, env.mail(janeEmail, "Reset"), "encryptedEventId")
+			weak := providerTriggers[p.name].weakPassword
+			if weak == "" {
+				weak = "too-simple-pw" // Gigya's refusal of that password (its trigger "weak" is too short)
+				p.stub(t, p.impl.match(pPassword, u.ID).WithFormParameter("newPassword", gowiremock.EqualTo(weak)).WillReturnResponse(gigyaPasswordPolicy()))
+			}
+			expectCode(t, env.do("POST", "/v4/Users/ForgotPassword/Finish", obj{"encryptedEventId": enc, "password": weak}), codes.E400)
+			p.expect(t, pGet, u.ID, pPassword, u.ID)
+			expectCode(t, env.do("POST", "/v4/Users/ForgotPassword/Validity", obj{"encryptedEventId": enc}), codes.S200_09)
+			expectCode(t, env.do("POST", "/v4/Users/ForgotPassword/Finish", obj{"encryptedEventId": enc, "password": newPassword}), codes.S200_10)
+		}},
 		{name: "E503 and the link stays usable", op: "finishForgotPassword", run: func(t *testing.T, env *Env, p *Provider) {
 			u := env.providerUser()
 			expectCode(t, env.do("POST", "/v4/Users/ForgotPassword", obj{"loginName": janeEmail}), codes.S200_08)
@@ -235,10 +250,11 @@ func TestNoOrphans(t *testing.T) {
 			n := len(env.events(x))
 
 			r := env.do("POST", "/v4/Users", obj{"email": "second.user@example.com", "password": janePassword})
-			expectCode(t, r, codes.E400_23)
+			expectCode(t, r, codes.E500_03)
 			create := p.c(pCreatePending) // the stub answers a verified user: Gigya needs no third call
 			p.expectCalls(t, append(append(p.c(pFind), create...), p.c(pDelete, x)...)...)
 			p.expectCredentials(t)
+			p.verify(t, p.impl.match(pDelete, x).Request(), 1) // the DELETE of exactly that user
 			expectEvents(t, env.eventsSince(n, x), []string{
 				ev("AUTHSYSTEM_USER_GET", 4601, "Success", ""),
 				ev("AUTHSYSTEM_USER_CREATE", 4602, "Success", x),
@@ -259,7 +275,7 @@ func TestNoOrphans(t *testing.T) {
 			p.stubResponse(t, pDelete, x, faults[0].resp())
 			p.clearJournal(t)
 			n := len(env.events(x))
-			expectCode(t, env.do("POST", "/v4/Users", obj{"email": "second.user@example.com", "password": janePassword}), codes.E400_23)
+			expectCode(t, env.do("POST", "/v4/Users", obj{"email": "second.user@example.com", "password": janePassword}), codes.E500_03)
 			deletes := repeat(p.attempts(pDelete, faults[0]), p.c(pDelete, x))
 			p.expectCalls(t, append(append(p.c(pFind), p.c(pCreatePending)...), deletes...)...)
 			evs := env.eventsSince(n, x)

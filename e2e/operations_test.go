@@ -259,6 +259,25 @@ func TestGetUsers(t *testing.T) {
 				t.Errorf("the provider's user was not imported: %+v", reg)
 			}
 		}},
+		{name: "search by id imports the provider's user", op: "getUsers", run: func(t *testing.T, env *Env, p *Provider) {
+			email := "only.provider@example.com"
+			u := pUser{ID: p.impl.idFor(email), Email: email, First: "Only", Last: "Provider", Verified: true}
+			p.stubAnswer(t, pGet, u.ID, &u)
+			r := env.do("GET", "/v4/Users"+q("customerRegistrationId", u.ID), nil)
+			expectCode(t, r, codes.S200_01)
+			list := data[userList](t, r).Users
+			if len(list) != 1 {
+				t.Fatalf("users %+v", list)
+			}
+			expectUser(t, list[0], u.ID, email, "Only", "Provider", map[string]string{})
+			expectEvents(t, env.events(u.ID), []string{
+				ev("AUTHSYSTEM_USER_SEARCH", 4604, "Success", u.ID),
+				ev("SUBSCRIBE_USER_GET", 4000, "Success", u.ID),
+				ev("SUBSCRIBE_USER_UPDATE", 4004, "Success", u.ID),
+				ev("SUBSCRIBE_USER_GET", 4000, "Success", ""),
+			})
+			p.expect(t, pGet, u.ID)
+		}},
 		{name: "search with ignoreProvider", op: "getUsers", ignore: true, run: func(t *testing.T, env *Env, p *Provider) {
 			u := env.providerUser()
 			n := len(env.events(u.ID))
@@ -393,6 +412,29 @@ func TestCreateUser(t *testing.T) {
 				t.Errorf("stored %+v", reg)
 			}
 		}},
+		{name: "an existing provider user whose email differs is refused", op: "createUser", run: func(t *testing.T, env *Env, p *Provider) {
+			u := pUser{ID: p.impl.idFor("in.provider@example.com"), Email: "in.provider@example.com", Verified: true}
+			p.stubAnswer(t, pGet, u.ID, &u)
+			r := env.do("POST", "/v4/Users", obj{"email": "someone.else@example.com", "customerRegistrationId": u.ID})
+			expectCode(t, r, codes.E400_00)
+			if want := "Invalid InputModel - body.email: differs from the email of the provider's user"; r.Message.Text != want {
+				t.Errorf("text %q, want %q", r.Message.Text, want)
+			}
+			p.expect(t, pGet, u.ID)
+			if env.countRegs() != 0 {
+				t.Errorf("a registration was written")
+			}
+		}},
+		{name: "an id the provider does not know is refused", op: "createUser", run: func(t *testing.T, env *Env, p *Provider) {
+			id := providerTriggers[p.name].notFoundID
+			r := env.do("POST", "/v4/Users", obj{"email": "someone.else@example.com", "customerRegistrationId": id})
+			expectCode(t, r, codes.E400_00)
+			if want := "Invalid InputModel - body.customerRegistrationId: no user of the provider has this id"; r.Message.Text != want {
+				t.Errorf("text %q, want %q", r.Message.Text, want)
+			}
+			p.expect(t, pGet, id)
+			expectEvents(t, env.events(id), []string{ev("AUTHSYSTEM_USER_GET", 4601, "Success", id)})
+		}},
 		{name: "ignoreProvider creates in Subscribe only", op: "createUser", ignore: true, run: func(t *testing.T, env *Env, p *Provider) {
 			email := "local.only@example.com"
 			ref := env.localUser(email, janePassword, obj{"firstName": "Local"})
@@ -430,7 +472,7 @@ func TestUpdateUser(t *testing.T) {
 		{name: "through the provider", op: "updateUser", run: func(t *testing.T, env *Env, p *Provider) {
 			u := env.providerUser()
 			n := len(env.events(u.ID))
-			r := env.do("PUT", userPath(u.ID), obj{"firstName": "Janet", "metadata": obj{"plan": "gold", "city": nil}})
+			r := env.do("PUT", userPath(u.ID), obj{"firstName": "Janet", "metadata": obj{"plan": "gold", "city": nil}, "verified": true})
 			expectCode(t, r, codes.S200_07)
 			expectUser(t, data[apiUser](t, r), u.ID, janeEmail, "Janet", "Doe", map[string]string{"plan": "gold"})
 			expectEvents(t, env.eventsSince(n, u.ID), []string{
@@ -441,7 +483,7 @@ func TestUpdateUser(t *testing.T) {
 			})
 			p.expect(t, pGet, u.ID, pUpdate, u.ID)
 			f := p.fields(t, pUpdate, u.ID)
-			expectFields(t, "update", f, map[string]string{"firstName": "Janet", "metadata.plan": "gold", "metadata.city": "<null>"})
+			expectFields(t, "update", f, map[string]string{"firstName": "Janet", "metadata.plan": "gold", "metadata.city": "<null>", "emailVerified": "true"})
 			if _, ok := f["lastName"]; ok {
 				t.Errorf("a field not changed was sent: %v", f)
 			}

@@ -635,7 +635,7 @@ func gigyaAccount(u pUser) map[string]any {
 	return map[string]any{
 		"UID": u.ID, "profile": profile, "data": data, "isVerified": u.Verified, "isActive": !u.Blocked,
 		"isLockedOut": false, "loginIDs": map[string]any{"emails": []string{u.Email}, "unverifiedEmails": []string{}},
-		"emails": map[string]any{"verified": []string{u.Email}, "unverified": []string{}},
+		"emails":  map[string]any{"verified": []string{u.Email}, "unverified": []string{}},
 		"created": "2024-01-01T00:00:00.000Z", "lastUpdated": "2024-06-01T12:00:00.000Z",
 	}
 }

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# make bench: builds the service (as `make build` does) and the baseline, then runs cmd/bench,
-# which starts both on free 127.0.0.1 ports, seeds, measures and prints the table (also written
-# to bench/results.txt). Takes about two minutes with the defaults.
+# make bench: builds the service (as `make build` does), the bare-gin baseline and the load
+# generator, then runs cmd/bench, which starts both servers on free 127.0.0.1 ports, seeds users
+# through the API, measures each row and prints the table (also written to bench/results.txt,
+# which is meant to be committed: it is dated and says on what machine and load it was taken).
+# About two minutes with the defaults (5 rows of 2 s warm-up + 10 s, plus the builds).
 #
-#   BENCH_ARGS="-c 64 -d 10s -warmup 2s"   flags for cmd/bench (go run ./cmd/bench -h)
+#   BENCH_ARGS="-c 64 -d 10s -warmup 2s"   flags for cmd/bench (go run ./cmd/bench -h), e.g.
+#                                          -rows get-id,get-email  -log-level warn  -out= (no file)
 #   PROFILE=1                              build the service with -tags pprof and write CPU and
 #                                          alloc profiles of the GET-by-id row to bench/profiles/
+#                                          (more rows: BENCH_ARGS="-profile-rows get-id,create")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
@@ -18,13 +22,14 @@ if [[ "${PROFILE:-}" == 1 ]]; then
   tags=(-tags pprof)
   args=(-profile bench/profiles)
 fi
-CGO_ENABLED=0 "$GO" build -trimpath "${tags[@]}" -o "$out/usersorchestrator" ./cmd/usersorchestrator
-CGO_ENABLED=0 "$GO" build -trimpath -o "$out/bench-baseline" ./cmd/bench-baseline
-CGO_ENABLED=0 "$GO" build -trimpath -o "$out/bench" ./cmd/bench
+build() { CGO_ENABLED=0 "$GO" build -trimpath -ldflags "-s -w" "$@"; }
+build ${tags[@]+"${tags[@]}"} -o "$out/usersorchestrator" ./cmd/usersorchestrator
+build -o "$out/bench-baseline" ./cmd/bench-baseline
+build -o "$out/bench" ./cmd/bench
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of flags
-"$out/bench" -server "$out/usersorchestrator" -baseline "$out/bench-baseline" "${args[@]}" ${BENCH_ARGS:-}
+"$out/bench" -server "$out/usersorchestrator" -baseline "$out/bench-baseline" ${args[@]+"${args[@]}"} ${BENCH_ARGS:-}
 if [[ "${PROFILE:-}" == 1 ]]; then
   echo
-  echo "profiles in bench/profiles/: go tool pprof -top bench/profiles/get-id.cpu.pb.gz"
-  echo "  allocations of the row: go tool pprof -sample_index=alloc_space -base bench/profiles/get-id.allocs.before.pb.gz bench/profiles/get-id.allocs.after.pb.gz"
+  echo "CPU:         go tool pprof -top bench/profiles/get-id.cpu.pb.gz"
+  echo "allocations: go tool pprof -sample_index=alloc_space -top -base bench/profiles/get-id.allocs.before.pb.gz bench/profiles/get-id.allocs.after.pb.gz"
 fi

@@ -27,6 +27,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,7 +55,7 @@ type options struct {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -80,6 +81,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if o.concurrency < 1 || o.duration <= 0 || o.readers < 1 {
 		return errors.New("need -c >= 1, -d > 0 and -users >= 1")
+	}
+	for _, list := range []string{o.rows, o.profileRows} {
+		for _, r := range strings.Split(list, ",") {
+			if !slices.Contains(rowKeys, strings.TrimSpace(r)) {
+				return fmt.Errorf("no row %q: the rows are %s", r, strings.Join(rowKeys, ", "))
+			}
+		}
 	}
 	dir, err := os.MkdirTemp("", "uo-bench-*")
 	if err != nil {
@@ -193,6 +201,7 @@ func measure(ctx context.Context, o options, dir string, stdout io.Writer) error
 	for _, r := range strings.Split(o.rows, ",") {
 		wanted[strings.TrimSpace(r)] = true
 	}
+
 	profiled := map[string]bool{}
 	for _, r := range strings.Split(o.profileRows, ",") {
 		profiled[strings.TrimSpace(r)] = true
@@ -237,6 +246,9 @@ func measure(ctx context.Context, o options, dir string, stdout io.Writer) error
 	}
 	return nil
 }
+
+// rowKeys name our rows for -rows, in the order rowsFor makes them.
+var rowKeys = []string{"get-id", "get-email", "create", "authenticate"}
 
 // row is one of our rows.
 type row struct {

@@ -20,6 +20,7 @@ import (
 	"usersorchestrator/internal/auth"
 	"usersorchestrator/internal/config"
 	"usersorchestrator/internal/contract"
+	"usersorchestrator/internal/eventlog"
 	"usersorchestrator/internal/httpapi"
 	"usersorchestrator/internal/mail"
 	"usersorchestrator/internal/metrics"
@@ -41,6 +42,7 @@ type App struct {
 	log     *slog.Logger
 	store   registration.Store
 	worker  *mail.Worker
+	events  *eventlog.Writer
 	handler http.Handler
 	// Orchestrator is exposed for tests and tools that need to seal values as the service does.
 	Orchestrator *orchestrator.Orchestrator
@@ -70,7 +72,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	}
 	a := &App{cfg: cfg, log: log, store: store}
 	if err := a.build(ctx, opts); err != nil {
-		_ = store.Close()
+		_ = a.Close()
 		return nil, err
 	}
 	return a, nil
@@ -124,6 +126,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	if now == nil {
 		now = time.Now
 	}
+	a.events = eventlog.New(a.store, a.log, eventlog.Options{})
 	// Each instance runs a worker; claims keep them off each other's emails. A send must end well
 	// within the claim's lease (the worker starts none in its second half), hence the floor.
 	a.worker = mail.NewWorker(a.store, sender, a.log, mail.WorkerOptions{Now: now, Lease: max(mail.DefaultLease, 4*cfg.SMTP.Timeout)})
@@ -156,6 +159,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		NewPassword: password.Generate,
 		NewID:       uuid.NewString,
 		MailQueued:  a.worker.Notify,
+		Events:      a.events,
 		Now:         now,
 		Log:         a.log,
 	})
@@ -264,8 +268,17 @@ func (a *App) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	return serveErr
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.store.Close() }
+// Close writes the queued events and releases the store.
+func (a *App) Close() error {
+	if a.events != nil {
+		_ = a.events.Close() // writes the events still queued
+	}
+	return a.store.Close()
+}
+
+// FlushEvents returns once every event recorded so far is stored (tests that read the store
+// directly call it first; the Events endpoint flushes by itself).
+func (a *App) FlushEvents(ctx context.Context) error { return a.events.Flush(ctx) }
 
 // LogLevel parses a configured level name.
 func LogLevel(name string) slog.Level {

@@ -442,3 +442,39 @@ func TestMintHS256(t *testing.T) {
 		t.Fatal("token contains the secret")
 	}
 }
+
+// A verified token is trusted again without a signature check, but never past its expiry, and a
+// refused token is never remembered.
+func TestVerifiedTokensAreCachedWithinTheirLife(t *testing.T) {
+	v := newTestVerifier(t, Config{HS256Secrets: []string{secret1}})
+	clock := now
+	v.now = func() time.Time { return clock }
+	good := sign(t, jwt.SigningMethodHS256, []byte(secret1), nil, claimsWith("exp", now.Add(90*time.Second).Unix()))
+	if _, err := v.Verify(t.Context(), "Bearer "+good); err != nil {
+		t.Fatal(err)
+	}
+	// A verifier without the secret would refuse it: a cached answer is the only way to pass.
+	v.hmacKeys = [][]byte{[]byte("another-secret-0123456789abcdef0123456789")}
+	if _, err := v.Verify(t.Context(), "Bearer "+good); err != nil {
+		t.Errorf("a token verified a moment ago was checked again: %v", err)
+	}
+	clock = now.Add(61 * time.Second) // past the cache's minute: checked again, and now refused
+	if _, err := v.Verify(t.Context(), "Bearer "+good); err == nil {
+		t.Error("a cached token was trusted for more than a minute")
+	}
+	v.hmacKeys = [][]byte{[]byte(secret1)}
+	if _, err := v.Verify(t.Context(), "Bearer "+good); err != nil {
+		t.Fatal(err)
+	}
+	clock = now.Add(91 * time.Second) // past exp, within the minute since the last check
+	if _, err := v.Verify(t.Context(), "Bearer "+good); err == nil {
+		t.Error("a cached token was accepted after its expiry")
+	}
+	bad := sign(t, jwt.SigningMethodHS256, []byte(secret2), nil, claimsWith())
+	clock = now
+	for range 2 {
+		if _, err := v.Verify(t.Context(), "Bearer "+bad); err == nil {
+			t.Fatal("a token signed with an unknown secret passed")
+		}
+	}
+}

@@ -48,7 +48,13 @@ func (r Report) Write(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
-	fmt.Fprintln(tw, "row\treq/s\tp50\tp99\terrors\tbody B\tserver CPU/req\treq/s vs baseline\tp99 vs baseline\t")
+	// Numbers align right; names are padded to one width so that they read left-aligned.
+	width := len(r.Baseline.Name)
+	for _, row := range r.Rows {
+		width = max(width, len(row.Name))
+	}
+	name := func(s string) string { return s + strings.Repeat(" ", width-len(s)) }
+	fmt.Fprintln(tw, name("row")+"\treq/s\tp50\tp99\terrors\tbody B\tserver CPU/req\treq/s vs baseline\tp99 vs baseline\t")
 	base := r.Baseline.Result
 	line := func(row Row, ratios bool) {
 		res := row.Result
@@ -65,7 +71,7 @@ func (r Report) Write(w io.Writer) error {
 		if d := row.CPUPerRequest(); d > 0 {
 			cpu = fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t\n", row.Name, res.RPS(), ms(res.Percentile(50)),
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t\n", name(row.Name), res.RPS(), ms(res.Percentile(50)),
 			ms(res.Percentile(99)), errs, res.BodyBytes, cpu, rps, p99)
 	}
 	line(r.Baseline, false)

@@ -45,7 +45,11 @@ func (o *Orchestrator) Authenticate(ctx context.Context, c Call, in Authenticate
 		err    error
 	)
 	if in.Token != "" {
-		f, err = o.userForToken(ctx, c, in.Token, c.useProvider(in.IgnoreProvider), WorkflowAuthentication)
+		// Authenticate By Token records the reads as Authenticate does (4601 GETBYID, 4001) and
+		// its login, like a password login.
+		start := o.Now()
+		f, err = o.userForToken(ctx, c, in.Token, c.useProvider(in.IgnoreProvider), readByID, WorkflowAuthentication)
+		o.observe(ctx, c, events.SubscribeLogin, f.reg.CustomerRegistrationID, start, err)
 		if err != nil {
 			return Authentication{}, err
 		}
@@ -94,7 +98,12 @@ func (o *Orchestrator) checkPassword(ctx context.Context, c Call, in Authenticat
 	if err == nil && (reg.AuthSystem == "" || !c.useProvider(in.IgnoreProvider)) {
 		return o.checkLocalPassword(c, reg, in.Password)
 	}
-	return o.providerLogin(ctx, c, in)
+	f, tokens, err := o.providerLogin(ctx, c, in)
+	if err != nil && f.reg.CustomerRegistrationID == "" && crid != "" {
+		// The provider refused the login of a user Subscribe knows: record it against that user.
+		f.reg = reg
+	}
+	return f, tokens, err
 }
 
 // checkLocalPassword applies the MG2-auth rules: Unverified and Lite users cannot log in.
@@ -134,6 +143,10 @@ func (o *Orchestrator) providerLogin(ctx context.Context, c Call, in Authenticat
 	f, err := o.readUser(ctx, c, s.UserID, true, readByID, WorkflowGetByID)
 	if err != nil {
 		return found{}, nil, err
+	}
+	if f.reg.Pending {
+		// Created with verifyEmail: not a registration until Verify Email, whatever the provider allows.
+		return f, nil, ErrNotVerified
 	}
 	tokens := make([]CookieToken, 0, len(s.Tokens))
 	for _, t := range s.Tokens {

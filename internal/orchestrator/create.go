@@ -101,7 +101,7 @@ func (o *Orchestrator) Create(ctx context.Context, c Call, in CreateInput) (User
 		ev = events.SubscribeCreatePending
 	}
 	start := o.Now()
-	err = o.Store.InTx(ctx, func(tx registration.Store) error {
+	err = o.inTx(ctx, func(tx registration.Store) error {
 		if err := tx.Create(ctx, reg); err != nil {
 			return err
 		}
@@ -143,9 +143,11 @@ func (o *Orchestrator) Create(ctx context.Context, c Call, in CreateInput) (User
 				return UserRef{}, ErrEmailPending
 			}
 			return UserRef{}, ErrEmailInUse
-		case errors.Is(err, registration.ErrIDTaken):
+		case errors.Is(err, registration.ErrIDTaken) && crid != "":
 			return UserRef{}, ErrIDInUse
 		}
+		// Without an id from the caller, a clash is the provider's id colliding with a registration
+		// Subscribe holds already: not the caller's mistake.
 		return UserRef{}, failed(WorkflowCreate, err)
 	}
 	o.MailQueued()

@@ -43,7 +43,7 @@ func (o *Orchestrator) UpdateEmail(ctx context.Context, c Call, crid, email stri
 		}
 	}
 	start := o.Now()
-	err = o.Store.InTx(ctx, func(tx registration.Store) error {
+	err = o.inTx(ctx, func(tx registration.Store) error {
 		if err := o.updateInTx(ctx, tx, c, crid, func(r *registration.Registration) { r.Email = email }); err != nil {
 			return err
 		}

@@ -32,7 +32,7 @@ func (o *Orchestrator) StartForgotPassword(ctx context.Context, c Call, loginNam
 	}
 	start := o.Now()
 	var enc string
-	err = o.Store.InTx(ctx, func(tx registration.Store) error {
+	err = o.inTx(ctx, func(tx registration.Store) error {
 		var l string
 		var err error
 		if l, enc, err = o.issueResetLink(ctx, tx, c, reg, link, o.ForgotPasswordTTL); err != nil {

@@ -74,7 +74,7 @@ func (o *Orchestrator) GetUsers(ctx context.Context, c Call, in GetUsersInput) (
 		}
 		f, err = o.readUserByEmail(ctx, c, email, useProvider, readByEncrypted, WorkflowGet)
 	case in.Token != "":
-		f, err = o.userForToken(ctx, c, in.Token, useProvider, WorkflowGet)
+		f, err = o.userForToken(ctx, c, in.Token, useProvider, readByEncrypted, WorkflowGet)
 	case in.Email != "" && !in.searching():
 		f, err = o.readUserByEmail(ctx, c, in.Email, useProvider, readEvents{events.AuthSystemSearch, events.SubscribeGet}, WorkflowGet)
 	default:
@@ -180,10 +180,11 @@ func (o *Orchestrator) importFromProvider(ctx context.Context, c Call, in GetUse
 }
 
 // userForToken resolves a token: a uo_session issued by Authenticate, or else an access token of
-// the tenant's provider. ErrInvalidToken when neither accepts it.
-func (o *Orchestrator) userForToken(ctx context.Context, c Call, token string, useProvider bool, w Workflow) (found, error) {
+// the tenant's provider. ErrInvalidToken when neither accepts it, or when the user is blocked.
+// ev names the reads as the calling flow records them (Get By Token and Authenticate differ).
+func (o *Orchestrator) userForToken(ctx context.Context, c Call, token string, useProvider bool, ev readEvents, w Workflow) (found, error) {
 	if s, err := o.Sessions.Parse(c.Tenant.Key, token, o.Now()); err == nil {
-		f, err := o.readUser(ctx, c, s.CustomerRegistrationID, useProvider, readByEncrypted, w)
+		f, err := o.readUser(ctx, c, s.CustomerRegistrationID, useProvider, ev, w)
 		switch {
 		case errors.Is(err, ErrUserNotFound):
 			return found{}, ErrInvalidToken
@@ -192,7 +193,10 @@ func (o *Orchestrator) userForToken(ctx context.Context, c Call, token string, u
 		}
 		// A logout ends every session issued before it.
 		if lo := f.reg.LastLogoutDate; lo != nil && !s.IssuedAt.After(*lo) {
-			return found{}, ErrInvalidToken
+			return f, ErrInvalidToken
+		}
+		if f.provUser != nil && f.provUser.Blocked {
+			return f, ErrInvalidToken
 		}
 		return f, nil
 	}
@@ -202,24 +206,29 @@ func (o *Orchestrator) userForToken(ctx context.Context, c Call, token string, u
 	start := o.Now()
 	pu, err := c.provider().UserForToken(ctx, token)
 	switch {
-	case errors.Is(err, provider.ErrInvalidToken), errors.Is(err, provider.ErrNotFound):
-		o.observe(ctx, c, events.AuthSystemGet, "", start, err)
+	case errors.Is(err, provider.ErrInvalidToken), errors.Is(err, provider.ErrNotFound), errors.Is(err, provider.ErrBlocked):
+		// A blocked user's token is refused like an expired one (as a blocked login is refused
+		// like a wrong password).
+		o.observe(ctx, c, ev.provider, "", start, err)
 		return found{}, ErrInvalidToken
 	case err != nil:
-		o.observe(ctx, c, events.AuthSystemGet, "", start, err)
+		o.observe(ctx, c, ev.provider, "", start, err)
 		return found{}, fromProvider(w, err)
 	}
-	o.observe(ctx, c, events.AuthSystemGet, pu.ID, start, nil)
+	o.observe(ctx, c, ev.provider, pu.ID, start, nil)
+	if pu.Blocked {
+		return found{}, ErrInvalidToken
+	}
 	start = o.Now()
 	reg, err := o.Store.Get(ctx, c.Tenant.Key, pu.ID)
 	switch {
 	case errors.Is(err, registration.ErrNotFound):
-		o.observe(ctx, c, events.SubscribeGet, pu.ID, start, nil)
+		o.observe(ctx, c, ev.subscribe, pu.ID, start, nil)
 		return o.syncNew(ctx, c, pu, w)
 	case err != nil:
-		o.observe(ctx, c, events.SubscribeGet, pu.ID, start, err)
+		o.observe(ctx, c, ev.subscribe, pu.ID, start, err)
 		return found{}, failed(w, err)
 	}
-	o.observe(ctx, c, events.SubscribeGet, pu.ID, start, nil)
+	o.observe(ctx, c, ev.subscribe, pu.ID, start, nil)
 	return o.sync(ctx, c, reg, pu, w)
 }

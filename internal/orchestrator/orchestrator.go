@@ -40,6 +40,13 @@ type Sessions interface {
 	Parse(t tenant.Key, token string, now time.Time) (session.Session, error)
 }
 
+// EventRecorder records the events of calls that are not part of a change's transaction.
+type EventRecorder interface {
+	Record(ctx context.Context, e registration.Event)
+	// Flush returns once the events recorded before it are stored.
+	Flush(ctx context.Context) error
+}
+
 // Limits are the attempt limiters, each keyed by tenant and login name or email.
 type Limits struct {
 	Login            ratelimit.Limiter
@@ -59,6 +66,8 @@ type Deps struct {
 	NewPassword func() (string, error)
 	// NewID makes the customerRegistrationId of a user without a provider.
 	NewID func() string
+	// Events records events off the request path (eventlog.Writer); nil writes them inline.
+	Events EventRecorder
 	// MailQueued is called after an email was queued, to wake the outbox worker (may be nil).
 	MailQueued func()
 	Now        func() time.Time
@@ -92,6 +101,9 @@ func New(d Deps) (*Orchestrator, error) {
 	if d.MailQueued == nil {
 		d.MailQueued = func() {}
 	}
+	if d.Events == nil {
+		d.Events = inlineEvents{store: d.Store, log: d.Log}
+	}
 	if d.VerificationTTL == 0 {
 		d.VerificationTTL = 24 * time.Hour
 	}
@@ -123,11 +135,32 @@ func (c Call) provider() provider.AuthSystem { return c.Tenant.Provider }
 // Events are written even when the request's context is canceled; a failure to write one is
 // logged and does not fail the call (the user's change matters more than its audit row).
 func (o *Orchestrator) observe(ctx context.Context, c Call, ev events.Type, crid string, start time.Time, err error) {
-	e := o.event(c, ev, crid, start, err)
-	if _, rerr := o.Store.RecordEvent(context.WithoutCancel(ctx), e); rerr != nil {
-		o.Log.ErrorContext(ctx, "recording an event failed", "event", ev.Code, "request_id", c.RequestID, "error", rerr)
+	o.Events.Record(ctx, o.event(c, ev, crid, start, err))
+}
+
+// inTx runs fn in one transaction of the store. The events queued before it are written first,
+// so that event ids follow the order of the calls even though the events fn writes get theirs
+// at its commit, ahead of the queue.
+func (o *Orchestrator) inTx(ctx context.Context, fn func(tx registration.Store) error) error {
+	if err := o.Events.Flush(ctx); err != nil {
+		return err
+	}
+	return o.Store.InTx(ctx, fn)
+}
+
+// inlineEvents writes each event as it comes (the recorder when none is given).
+type inlineEvents struct {
+	store registration.Store
+	log   *slog.Logger
+}
+
+func (r inlineEvents) Record(ctx context.Context, e registration.Event) {
+	if _, err := r.store.RecordEvent(context.WithoutCancel(ctx), e); err != nil {
+		r.log.ErrorContext(ctx, "recording an event failed", "event", e.TypeCode, "request_id", e.RequestID, "error", err)
 	}
 }
+
+func (inlineEvents) Flush(context.Context) error { return nil }
 
 // event builds the row observe writes; workflows that must write it inside a transaction use it
 // directly.

@@ -44,7 +44,7 @@ func (o *Orchestrator) setPassword(ctx context.Context, c Call, f found, passwor
 		}
 	}
 	start := o.Now()
-	err := o.Store.InTx(ctx, func(tx registration.Store) error {
+	err := o.inTx(ctx, func(tx registration.Store) error {
 		if inTx != nil {
 			if err := inTx(tx); err != nil {
 				return err

@@ -36,6 +36,10 @@ func (o *Orchestrator) UserEvents(ctx context.Context, c Call, crid string, page
 		}
 		return EventPage{}, err
 	}
+	// The events of the caller's earlier calls may still be queued: list them too.
+	if err := o.Events.Flush(ctx); err != nil {
+		return EventPage{}, err
+	}
 	evs, total, err := o.Store.ListEvents(ctx, c.Tenant.Key, crid, pageSize, (pageNumber-1)*pageSize)
 	if err != nil {
 		return EventPage{}, err

@@ -63,7 +63,7 @@ func (o *Orchestrator) VerifyEmail(ctx context.Context, c Call, email, code stri
 		ev = events.SubscribeCreate
 	}
 	start = o.Now()
-	err = o.Store.InTx(ctx, func(tx registration.Store) error {
+	err = o.inTx(ctx, func(tx registration.Store) error {
 		if err := tx.UseToken(ctx, c.Tenant.Key, registration.PurposeVerifyEmail, crid, o.Now().UTC()); err != nil {
 			if errors.Is(err, registration.ErrNotFound) {
 				return ErrInvalidCode // used by a concurrent call
@@ -114,7 +114,7 @@ func (o *Orchestrator) SendVerificationCode(ctx context.Context, c Call, email, 
 		}
 	}
 	start = o.Now()
-	err = o.Store.InTx(ctx, func(tx registration.Store) error {
+	err = o.inTx(ctx, func(tx registration.Store) error {
 		if !exists {
 			if err := tx.Create(ctx, reg); err != nil {
 				return err

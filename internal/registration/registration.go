@@ -174,6 +174,9 @@ type Store interface {
 
 	// RecordEvent stores e and returns its ID.
 	RecordEvent(ctx context.Context, e Event) (int64, error)
+	// RecordEvents stores es in one statement, their IDs growing in es's order (the IDs are not
+	// returned: the asynchronous event writer has no use for them).
+	RecordEvents(ctx context.Context, es []Event) error
 	// ListEvents returns one page of a user's events, newest first, and their total number.
 	ListEvents(ctx context.Context, t tenant.Key, customerRegistrationID string, limit, offset int) ([]Event, int64, error)
 

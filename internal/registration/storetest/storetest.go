@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"UseTokenRace", testUseTokenRace},
 		{"RecordTokenFailure", testRecordTokenFailure},
 		{"Events", testEvents},
+		{"RecordEvents", testRecordEvents},
 		{"Outbox", testOutbox},
 		{"OutboxDefaults", testOutboxDefaults},
 		{"InTxCommits", testInTxCommits},
@@ -752,6 +753,41 @@ func testRecordTokenFailure(t *testing.T, s registration.Store) {
 	mustErrIs(t, "record failure of a missing token", err, registration.ErrNotFound)
 	_, err = s.RecordTokenFailure(ctx, tenantB, tok.Purpose, tok.ID)
 	mustErrIs(t, "record failure in another tenant", err, registration.ErrNotFound)
+}
+
+// testRecordEvents: a batch lands whole, in order (IDs growing as given), across the
+// statement-size boundary, with every field intact; an empty batch is a no-op.
+func testRecordEvents(t *testing.T, s registration.Store) {
+	ctx := context.Background()
+	base := time.Date(2026, 11, 2, 9, 15, 0, 123456000, time.UTC)
+	mustNoErr(t, "empty batch", s.RecordEvents(ctx, nil))
+	const n = 1203 // more than one multi-row INSERT
+	batch := make([]registration.Event, n)
+	for i := range batch {
+		batch[i] = registration.Event{
+			Tenant: tenantA, CustomerRegistrationID: "batch", TypeCode: "SUBSCRIBE_USER_GETBYID", TypeID: 4001,
+			SourceSystem: "Web", Outcome: registration.OutcomeSuccess, DurationMs: int64(i),
+			// Older first, so that newest-first lists them in reverse of the batch.
+			OccurredAt: base.Add(time.Duration(i) * time.Millisecond), RequestID: fmt.Sprint("req-", i), Detail: "",
+		}
+	}
+	batch[7].Outcome, batch[7].Detail = registration.OutcomeFailure, "provider unavailable"
+	mustNoErr(t, "record events", s.RecordEvents(ctx, batch))
+	got, total, err := s.ListEvents(ctx, tenantA, "batch", 0, 0)
+	mustNoErr(t, "list", err)
+	if total != n || len(got) != n {
+		t.Fatalf("%d events (total %d), want %d", len(got), total, n)
+	}
+	for i, e := range got {
+		want := batch[n-1-i]
+		want.ID = e.ID
+		if !reflect.DeepEqual(e, want) {
+			t.Fatalf("event %d: got %+v, want %+v", i, e, want)
+		}
+		if i > 0 && e.ID >= got[i-1].ID {
+			t.Fatalf("IDs do not grow in batch order: %d then %d", got[i-1].ID, e.ID)
+		}
+	}
 }
 
 func testEvents(t *testing.T, s registration.Store) {
