@@ -2,8 +2,8 @@
 
 package e2e
 
-// Service defects these tests show: they fail until the service is fixed (see the report of the
-// e2e suite). Each names what the contract says and where.
+// Logins by token and by password through each provider: the events they record, and what a
+// blocked user or a refused login leaves. Each test names what the contract says.
 
 import (
 	"slices"
@@ -16,8 +16,6 @@ import (
 // provider", "SUBSCRIBE_USER_GETBYID 4001 — Always", "SUBSCRIBE_USER_LOGIN 4006 — Always,
 // recording the login attempt and its outcome"; contract decision "4601 is named
 // AUTHSYSTEM_USER_GETBYID everywhere except the create and encrypted-GET flows".
-// internal/orchestrator/authenticate.go sends the token path through userForToken (get.go), which
-// records the Get flow's AUTHSYSTEM_USER_GET and SUBSCRIBE_USER_GET, and no SUBSCRIBE_USER_LOGIN.
 func TestAuthenticateByTokenEvents(t *testing.T) {
 	runCases(t, []opCase{
 		{name: "provider access token", op: "authenticate", run: func(t *testing.T, env *Env, p *Provider) {
@@ -48,12 +46,9 @@ func TestAuthenticateByTokenEvents(t *testing.T) {
 }
 
 // A user the provider reports blocked must not authenticate by token either: the password path
-// refuses blocked users with E400_10 (authenticate.go providerLogin: "A blocked user is told no
-// more than a wrong password would tell"), but the token path (get.go userForToken) handles only
-// ErrInvalidToken/ErrNotFound: SSOR's and Firefly's "403 user_blocked" on GET /users/me
-// (ErrBlocked) falls through to fromProvider and answers a server error (E500_05 / E500_02), and
-// for Auth0 and Gigya, whose token calls answer the user with blocked=true / isActive=false,
-// provider.User.Blocked is never looked at and a session is issued.
+// refuses blocked users with E400_10, the token path with E400_13 — whether the provider refuses
+// the token (SSOR's and Firefly's "403 user_blocked" on GET /users/me) or answers the user marked
+// blocked (Auth0's blocked=true, Gigya's isActive=false).
 func TestBlockedUsersTokenIsRefused(t *testing.T) {
 	runCases(t, []opCase{
 		{name: "authenticate -> E400_13", op: "authenticate", run: func(t *testing.T, env *Env, p *Provider) {
@@ -86,11 +81,8 @@ func blockedUsersToken(t *testing.T, p *Provider) string {
 
 // openapi.yaml, authenticate x-events: "SUBSCRIBE_USER_LOGIN 4006 — Always, recording the login
 // attempt and its outcome"; GET /v4/Users/{id}/Events lists a user's events for support. When
-// the provider refuses the password of a registered user, internal/orchestrator/authenticate.go
-// providerLogin returns found{} and Authenticate records SUBSCRIBE_USER_LOGIN Failure with an
-// empty customerRegistrationId (checkPassword had the registration): the user's failed logins
-// never show in their events. A Subscribe-only user's failures (checkLocalPassword) are recorded
-// for the user.
+// the provider refuses the password of a registered user, the failure is recorded against that
+// user, as a Subscribe-only user's is, so support sees failed logins in the user's events.
 func TestFailedProviderLoginIsRecordedForTheUser(t *testing.T) {
 	runCases(t, []opCase{
 		{name: "wrong password", op: "authenticate", run: func(t *testing.T, env *Env, p *Provider) {
