@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"usersorchestrator/internal/auth"
+	"usersorchestrator/internal/config"
 	"usersorchestrator/internal/bench"
 )
 
@@ -50,6 +51,7 @@ type options struct {
 	profileDir       string
 	profileRows      string
 	keep             bool
+	target, token    string
 }
 
 func main() {
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.profileDir, "profile", "", "write CPU and alloc profiles of the service here (needs a binary built with -tags pprof)")
 	fs.StringVar(&o.profileRows, "profile-rows", "get-id", "rows to profile with -profile")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, logs)")
+	fs.StringVar(&o.target, "target", "", "measure a service already running at this URL (e.g. make run's http://127.0.0.1:8080) instead of starting one: no baseline, no server CPU")
+	fs.StringVar(&o.token, "token", "", "with -target: the JWT to call it with (default: one for tenant demo, signed with the built-in development secret)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -88,6 +92,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				return fmt.Errorf("no row %q: the rows are %s", r, strings.Join(rowKeys, ", "))
 			}
 		}
+	}
+	if o.target != "" {
+		return measureTarget(ctx, o, stdout)
 	}
 	dir, err := os.MkdirTemp("", "uo-bench-*")
 	if err != nil {
@@ -245,6 +252,67 @@ func measure(ctx context.Context, o options, dir string, stdout io.Writer) error
 		return os.WriteFile(o.out, buf.Bytes(), 0o644)
 	}
 	return nil
+}
+
+// measureTarget runs our rows against a service someone else started (make run), as its users
+// would meet it: whatever its configuration, on this machine's loopback.
+func measureTarget(ctx context.Context, o options, stdout io.Writer) error {
+	started := time.Now()
+	token := o.token
+	if token == "" {
+		var err error
+		if token, err = auth.MintHS256([]byte(config.DevJWTSecret), auth.MintOptions{Subject: "bench", ClientCodes: []string{"demo"}, Lifetime: time.Hour}, time.Now()); err != nil {
+			return err
+		}
+	}
+	target := strings.TrimRight(o.target, "/")
+	api := &apiClient{base: target, token: token, http: bench.NewClient(o.concurrency)}
+	fmt.Fprintf(os.Stderr, "bench: seeding %d users to read and %d to log in at %s...\n", o.readers, o.concurrency, target)
+	seedStart := time.Now()
+	s, err := seed(ctx, api, o.readers, o.concurrency)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	seedTook := time.Since(seedStart)
+	wanted := map[string]bool{}
+	for _, r := range strings.Split(o.rows, ",") {
+		wanted[strings.TrimSpace(r)] = true
+	}
+	cfg := bench.Config{Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration}
+	report := bench.Report{}
+	loadStart := loadAverage()
+	for _, r := range rowsFor(api, s, o) {
+		if !wanted[r.key] {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "bench: %s...\n", r.name)
+		res, err := bench.Run(ctx, api.http, cfg, r.next)
+		if err != nil {
+			return err
+		}
+		report.Rows = append(report.Rows, bench.Row{Name: r.name, Result: res, Note: r.note})
+	}
+	report.Header = append(header(o, started, loadStart, loadAverage()), "Target: "+target+" (started by someone else; its configuration is its own)")
+	report.Footer = []string{fmt.Sprintf("Seeded through the API first: %d readers + %d logins in %s. The load generator ran on this machine (%d CPUs) beside the target.",
+		o.readers, o.concurrency, seedTook.Round(time.Millisecond), runtime.NumCPU())}
+	if err := report.Write(stdout); err != nil {
+		return err
+	}
+	if o.out != "" && o.out != "bench/results.txt" {
+		return writeReport(o.out, report)
+	}
+	return nil
+}
+
+func writeReport(path string, r bench.Report) error {
+	var buf bytes.Buffer
+	if err := r.Write(&buf); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 // rowKeys name our rows for -rows, in the order rowsFor makes them.

@@ -74,15 +74,21 @@ func (r Report) Write(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t\n", name(row.Name), res.RPS(), ms(res.Percentile(50)),
 			ms(res.Percentile(99)), errs, res.BodyBytes, cpu, rps, p99)
 	}
-	line(r.Baseline, false)
+	hasBaseline := r.Baseline.Name != "" // a run against an external target has none
+	if hasBaseline {
+		line(r.Baseline, false)
+	}
 	for _, row := range r.Rows {
-		line(row, true)
+		line(row, hasBaseline)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	b.WriteString("\n")
 	for _, row := range append([]Row{r.Baseline}, r.Rows...) {
+		if row.Name == "" {
+			continue
+		}
 		if row.Note != "" {
 			fmt.Fprintf(&b, "  %s: %s\n", row.Name, row.Note)
 		}
