@@ -328,11 +328,11 @@ func rowsFor(api *apiClient, s seeded, o options) []row {
 	run := randomHex(4) // makes this run's new emails unique even against a kept database
 	return []row{
 		{key: "get-id", name: "GET /v4/Users/{id}", next: getByID(api, s),
-			note: fmt.Sprintf("%d seeded users read round-robin; each read also writes its SUBSCRIBE_USER_GETBYID event row", len(s.readers))},
+			note: fmt.Sprintf("%d seeded users read round-robin; each read records its SUBSCRIBE_USER_GETBYID event (queued, written in batches)", len(s.readers))},
 		{key: "get-email", name: "GET /v4/Users?email=", next: func(w, seq int) (*http.Request, error) {
 			u := s.readers[pick(w, seq, len(s.readers))]
 			return api.request(http.MethodGet, "/v4/Users?email="+url.QueryEscape(u.email), nil)
-		}, note: "the Get By Email selector; an event row per read as for GET by id"},
+		}, note: "the Get By Email selector; an event per read as for GET by id"},
 		{key: "create", name: "POST /v4/Users (create)", next: func(w, seq int) (*http.Request, error) {
 			body := fmt.Sprintf(`{"email":"new-%s-%03d-%06d@bench.example","password":%q,"firstName":"Ada","lastName":"Lovelace","metadata":{"plan":"gold"}}`,
 				run, w, seq, benchPassword)
