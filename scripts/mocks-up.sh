@@ -119,18 +119,57 @@ for p in "${providers[@]}"; do
 	log "$p healthy on 127.0.0.1:$port ($stubs stubs)"
 done
 
-# The service's configuration format is still being designed: one labelled block per provider with
-# the provider name the tenant configuration uses and the base URL to point it at.
-cat <<EOF
-# --- usersorchestrator: mock identity providers (WireMock $WIREMOCK_VERSION, $mode mode) ---
-# Point a tenant's provider settings at these; admin API at <baseURL>/__admin, stop with
-# scripts/mocks-down.sh.
-mockProviders:
-EOF
-for p in "${providers[@]}"; do
+# A complete configuration for the service: the demo tenant without a provider, and one tenant per
+# mock (clientCode = the provider, paperCode and clientGroupCode "mock") with credentials the mocks
+# accept (see mocks/<provider>/README.md). `make run` reads it through UO_CONFIG.
+config=${UO_MOCKS_CONFIG:-.tools/mocks.yaml}
+mkdir -p "$(dirname "$config")"
+{
 	cat <<EOF
-  # $p (mocks/$p)
-  - provider: $(mock_provider_name "$p")
-    baseURL: http://127.0.0.1:$(mock_port "$p")
+# Written by scripts/mocks-up.sh: the service against the mock identity providers
+# (WireMock $WIREMOCK_VERSION, $mode mode; admin API at <baseURL>/__admin).
+tenants:
+  - {clientCode: demo, paperCode: demo, clientGroupCode: demo, name: Demo Daily, sessionDays: 30,
+     defaultReturnUrl: "http://localhost:3000/account", allowedReturnHosts: [localhost, 127.0.0.1],
+     mailFrom: "Demo Daily <no-reply@demo.example>"}
 EOF
+	for p in "${providers[@]}"; do
+		case $p in
+		auth0) creds='auth0: {clientID: mock-client, clientSecret: mock-secret, connection: Username-Password-Authentication}' ;;
+		gigya) creds='gigya: {apiKey: 3_mock, userKey: mock-user, secret: mock-secret}' ;;
+		ssor) creds='ssor: {apiToken: mock-token}' ;;
+		firefly) creds='firefly: {secret: mock-secret}' ;;
+		esac
+		cat <<EOF
+  - clientCode: $p
+    paperCode: mock
+    clientGroupCode: mock
+    name: Mock $(mock_provider_name "$p") Daily
+    sessionDays: 30
+    defaultReturnUrl: "http://localhost:3000/account"
+    allowedReturnHosts: [localhost, 127.0.0.1]
+    mailFrom: "Mock Daily <no-reply@mock.example>"
+    provider: $(mock_provider_name "$p")
+    baseURL: http://127.0.0.1:$(mock_port "$p")
+    timeout: 3s
+    $creds
+EOF
+	done
+} >"$config"
+
+echo "# --- usersorchestrator: mock identity providers (WireMock $WIREMOCK_VERSION, $mode mode) ---"
+for p in "${providers[@]}"; do
+	echo "#   $(mock_provider_name "$p"): http://127.0.0.1:$(mock_port "$p")  (tenant $p/mock/mock; admin API /__admin)"
 done
+cat <<EOF
+# The service's configuration is in $config. Serve it, then try a provider by hand:
+#
+#   UO_CONFIG=$config make run
+#   TOKEN=\$(go run ./cmd/usersorchestrator token -client-codes '')
+#   H=(-H "Authorization: Bearer \$TOKEN" -H "X-SourceSystem: Web" -H "X-ClientCode: auth0"
+#      -H "X-PaperCode: mock" -H "X-ClientGroupCode: mock" -H "Content-Type: application/json")
+#   curl -s "\${H[@]}" -X POST localhost:8080/v4/Users -d '{"email":"jane@example.com","password":"Correct-horse-1"}'
+#   curl -s "\${H[@]}" -X POST localhost:8080/v4/Users/Authentication -d '{"loginName":"jane@example.com","password":"Correct-horse-1"}'
+#
+# (X-ClientCode gigya, ssor or firefly for the others.) Stop them with make mocks-down.
+EOF
