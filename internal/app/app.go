@@ -28,6 +28,7 @@ import (
 	"usersorchestrator/internal/password"
 	"usersorchestrator/internal/ratelimit"
 	"usersorchestrator/internal/registration"
+	"usersorchestrator/internal/registration/cached"
 	"usersorchestrator/internal/registration/postgres"
 	"usersorchestrator/internal/registration/sqlite"
 	"usersorchestrator/internal/secrets"
@@ -79,12 +80,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 }
 
 // OpenStore opens (and migrates) the configured registration store.
+//
+// Only SQLite gets the registration cache (cached): there one process owns the file, so every
+// write passes through this store and invalidates what it changes. Never on PostgreSQL: several
+// instances share that database, and one instance's cache would go on serving rows that another
+// instance has changed or deleted.
 func OpenStore(ctx context.Context, db config.Database) (registration.Store, error) {
 	switch db.Driver {
 	case "postgres":
 		return postgres.Open(ctx, db.DSN)
 	default:
-		return sqlite.Open(ctx, db.Path)
+		s, err := sqlite.Open(ctx, db.Path)
+		if err != nil {
+			return nil, err
+		}
+		// The TTL only bounds how long a write by another program (the sqlite3 shell) goes unseen.
+		return cached.New(s, cached.Options{TTL: time.Minute}), nil
 	}
 }
 
