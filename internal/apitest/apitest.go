@@ -34,6 +34,7 @@ import (
 	"usersorchestrator/internal/httpapi"
 	"usersorchestrator/internal/mail/mailtest"
 	"usersorchestrator/internal/password"
+	"usersorchestrator/internal/registration"
 	"usersorchestrator/internal/tenant"
 )
 
@@ -55,14 +56,24 @@ type Env struct {
 	Tenant tenant.Key
 }
 
-// Option changes the configuration before the service starts.
-type Option func(*config.Config)
+// Option changes how the service starts.
+type Option func(*settings)
+
+type settings struct {
+	cfg       config.Config
+	wrapStore func(registration.Store) registration.Store
+}
 
 // WithTenants replaces the tenants.
-func WithTenants(ts ...config.Tenant) Option { return func(c *config.Config) { c.Tenants = ts } }
+func WithTenants(ts ...config.Tenant) Option { return func(s *settings) { s.cfg.Tenants = ts } }
 
 // WithDatabase replaces the store (PostgreSQL for the store-parity runs).
-func WithDatabase(db config.Database) Option { return func(c *config.Config) { c.Database = db } }
+func WithDatabase(db config.Database) Option { return func(s *settings) { s.cfg.Database = db } }
+
+// WithStore wraps the service's store, e.g. to make some of its calls fail.
+func WithStore(wrap func(registration.Store) registration.Store) Option {
+	return func(s *settings) { s.wrapStore = wrap }
+}
 
 // cheapPasswords keeps argon2 out of the tests' way; the production cost is benchmarked apart.
 var cheapPasswords = password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
@@ -76,14 +87,16 @@ func Start(t testing.TB, opts ...Option) *Env {
 	cfg.Database.Path = filepath.Join(t.TempDir(), "usersorchestrator.db")
 	cfg.SMTP = config.SMTP{Host: sink.Host(), Port: sink.Port(), TLS: "none", Timeout: 5 * time.Second}
 	cfg.ShutdownTimeout = 5 * time.Second
+	set := settings{cfg: cfg}
 	for _, o := range opts {
-		o(&cfg)
+		o(&set)
 	}
+	cfg = set.cfg
 	env := &Env{T: t, Mail: sink, Logs: &Buffer{}, Clock: NewClock(time.Now().UTC().Truncate(time.Millisecond)), Config: cfg}
 	log := slog.New(slog.NewJSONHandler(env.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, log, app.Options{PasswordParams: &cheapPasswords, Now: env.Clock.Now})
+	a, err := app.New(ctx, cfg, log, app.Options{PasswordParams: &cheapPasswords, Now: env.Clock.Now, WrapStore: set.wrapStore})
 	if err != nil {
 		cancel()
 		t.Fatalf("start the service: %v", err)

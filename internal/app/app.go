@@ -57,6 +57,8 @@ type Options struct {
 	Now func() time.Time
 	// Middleware runs first on every request (metrics).
 	Middleware []func(http.Handler) http.Handler
+	// WrapStore wraps the opened store (tests inject store failures with it).
+	WrapStore func(registration.Store) registration.Store
 }
 
 // New builds the service from cfg. The caller must Close it.
@@ -70,6 +72,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	store, err := OpenStore(ctx, cfg.Database)
 	if err != nil {
 		return nil, err
+	}
+	if opts.WrapStore != nil {
+		store = opts.WrapStore(store)
 	}
 	a := &App{cfg: cfg, log: log, store: store}
 	if err := a.build(ctx, opts); err != nil {
