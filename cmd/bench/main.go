@@ -35,8 +35,8 @@ import (
 	"time"
 
 	"usersorchestrator/internal/auth"
-	"usersorchestrator/internal/config"
 	"usersorchestrator/internal/bench"
+	"usersorchestrator/internal/config"
 )
 
 // options are the command's flags.

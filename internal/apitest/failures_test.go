@@ -100,7 +100,9 @@ func TestStoreFailuresAnswerTheWorkflowsCode(t *testing.T) {
 	jane := env.CreateUser(client.CreateUserRequest{Email: "jane@example.com", Password: apitest.Ptr("correct-horse"), FirstName: apitest.Ptr("Jane")})
 	env.CreateUser(client.CreateUserRequest{Email: "pending@example.com", VerifyEmail: apitest.Ptr(true)})
 	_, started, _ := env.Do(http.MethodPost, "/v4/Users/ForgotPassword", `{"loginName":"jane@example.com"}`)
-	var link struct{ EncryptedEventID string `json:"encryptedEventId"` }
+	var link struct {
+		EncryptedEventID string `json:"encryptedEventId"`
+	}
 	_ = json.Unmarshal(started.Data, &link)
 	id := jane.CustomerRegistrationId
 
