@@ -36,13 +36,23 @@ func CheckMetadataKeys[V any](metadata map[string]V) []Violation {
 	for _, k := range keys {
 		where := "body." + metadataField
 		switch {
-		case len(utf16.Encode([]rune(k))) > MetadataKeyMaxLength:
+		case utf16Len(k) > MetadataKeyMaxLength:
 			out = append(out, Violation{Code: codes.E400_17, Where: where, Problem: fmt.Sprintf("a key is longer than %d characters", MetadataKeyMaxLength)})
 		case !metadataKeyPattern.MatchString(k):
 			out = append(out, Violation{Code: codes.E400_09, Where: where + "." + printableKey(k), Problem: "a key must start with a lower-case letter and hold only letters, digits and _"})
 		}
 	}
 	return out
+}
+
+// utf16Len counts k as the contract counts lengths (JSON Schema's UTF-16 units), without the
+// allocations of utf16.Encode.
+func utf16Len(k string) int {
+	n := 0
+	for _, r := range k {
+		n += max(utf16.RuneLen(r), 1) // -1 for an unencodable rune; ranging a string never yields one
+	}
+	return n
 }
 
 // printableKey quotes a key that could confuse a log line or a message.
