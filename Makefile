@@ -39,9 +39,12 @@ lint:
 	$(GO) vet -tags e2e ./...
 	$(STATICCHECK) $(PKGS)
 
-## test: the whole suite, on a fresh machine too (brings up Docker, the WireMock image, PostgreSQL)
+## test: the whole suite, on a fresh machine too (brings up Docker, the WireMock image, PostgreSQL).
+## The packages with WireMock containers (build tag e2e) run one at a time (-p 1): on two cores,
+## several JVMs at once starve each other past the providers' timeouts.
 test: test-infra
-	. ./$(TEST_ENV) && $(GO) test -count=1 -tags e2e ./...
+	. ./$(TEST_ENV) && $(GO) test -count=1 ./...
+	. ./$(TEST_ENV) && $(GO) test -count=1 -p 1 -timeout 20m -tags e2e ./e2e/... ./internal/provider/... ./internal/testkit/...
 	$(MAKE) fuzz
 
 ## test-unit: the suite without Docker or PostgreSQL (e2e left out, PostgreSQL tests skip)

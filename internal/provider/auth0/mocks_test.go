@@ -131,7 +131,9 @@ func TestAgainstWireMock(t *testing.T) {
 	newMockClient := func(t *testing.T, mod func(*auth0.Config)) *auth0.Client {
 		cfg := auth0.Config{
 			BaseURL: base, ClientID: "mock-client", ClientSecret: "mock-secret", Connection: mockConnection,
-			HTTP: httpx.Config{Timeout: time.Second, MaxRetries: 2, MaxRetryWait: 2 * time.Second},
+			// The default timeout: on a loaded machine a WireMock JVM can take over a second;
+			// the cases about slow answers set their own short timeouts.
+			HTTP: httpx.Config{Timeout: httpx.DefaultTimeout, MaxRetries: 2, MaxRetryWait: 2 * time.Second},
 		}
 		if mod != nil {
 			mod(&cfg)
