@@ -137,7 +137,21 @@ func (o *Orchestrator) syncNew(ctx context.Context, c Call, pu provider.User, w 
 	start := o.Now()
 	err := o.Store.Create(ctx, reg)
 	o.observe(ctx, c, events.SubscribeUpdate, pu.ID, start, err)
-	if err != nil {
+	switch {
+	case errors.Is(err, registration.ErrIDTaken):
+		// A concurrent read copied the user in first: answer with its row.
+		cur, gerr := o.Store.Get(ctx, c.Tenant.Key, pu.ID)
+		if gerr != nil {
+			return found{}, failed(w, gerr)
+		}
+		return found{reg: cur, provUser: &pu}, nil
+	case errors.Is(err, registration.ErrEmailTaken):
+		// Subscribe holds this email for another id: the two disagree, and copying the user in
+		// would take the address from that registration. Answer the provider's view unsaved.
+		o.Log.WarnContext(ctx, "a provider user's email belongs to another registration; not copied into Subscribe",
+			"provider", c.provider().Name(), "customer_registration_id", pu.ID, "request_id", c.RequestID)
+		return found{reg: reg, provUser: &pu}, nil
+	case err != nil:
 		return found{}, failed(w, err)
 	}
 	reg.Version = 1
@@ -157,7 +171,20 @@ func (o *Orchestrator) sync(ctx context.Context, c Call, reg registration.Regist
 	start := o.Now()
 	updated, err := o.Store.Update(ctx, merged)
 	o.observe(ctx, c, events.SubscribeUpdate, reg.CustomerRegistrationID, start, err)
-	if err != nil {
+	switch {
+	case errors.Is(err, registration.ErrConflict):
+		// Changed since it was read (a concurrent read synced it, or a write): answer with the
+		// stored row; the next read brings it in step if it still differs.
+		cur, gerr := o.Store.Get(ctx, c.Tenant.Key, reg.CustomerRegistrationID)
+		if gerr != nil {
+			return found{}, failed(w, gerr)
+		}
+		return found{reg: cur, provUser: &pu}, nil
+	case errors.Is(err, registration.ErrEmailTaken):
+		o.Log.WarnContext(ctx, "a provider user's new email belongs to another registration; not copied into Subscribe",
+			"provider", c.provider().Name(), "customer_registration_id", reg.CustomerRegistrationID, "request_id", c.RequestID)
+		return found{reg: reg, provUser: &pu}, nil
+	case err != nil:
 		return found{}, failed(w, err)
 	}
 	return found{reg: updated, provUser: &pu}, nil
