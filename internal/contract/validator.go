@@ -15,7 +15,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	usersorchestrator "usersorchestrator"
 	"usersorchestrator/internal/codes"
@@ -34,7 +33,7 @@ func Load() (*openapi3.T, error) {
 
 // Validator checks requests against one contract. It is safe for concurrent use.
 type Validator struct {
-	router  routers.Router
+	router  *router
 	options *openapi3filter.Options
 	// queryParams lists, per operation, the query parameters it declares; others are refused.
 	queryParams map[string]map[string]bool
@@ -55,9 +54,9 @@ func New(doc *openapi3.T) (*Validator, error) {
 			op.Security = nil
 		}
 	}
-	router, err := gorillamux.NewRouter(doc)
+	router, err := newRouter(doc)
 	if err != nil {
-		return nil, fmt.Errorf("contract: build router: %w", err)
+		return nil, err
 	}
 	v := &Validator{
 		router: router,
@@ -97,7 +96,7 @@ type Result struct {
 // validated value for the generated handler (so the body is decoded once). Defaults of the contract
 // are filled into r's query and body.
 func (v *Validator) Validate(ctx context.Context, r *http.Request) Result {
-	route, pathParams, err := v.router.FindRoute(r)
+	route, pathParams, err := v.router.find(r)
 	if err != nil {
 		problem := "no operation has this path and method"
 		if errors.Is(err, routers.ErrMethodNotAllowed) {
@@ -117,11 +116,12 @@ func (v *Validator) Validate(ctx context.Context, r *http.Request) Result {
 	res := Result{OperationID: route.Operation.OperationID, PathParams: pathParams}
 	// url.Values drops the pairs it cannot parse: `?email=nobody%ZZ@x` would become no filter at
 	// all, and a Get By Email would list every user. A query that does not parse is refused.
-	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
 		res.Violations = append(res.Violations, Violation{Code: codes.E400_00, Where: "query", Problem: "is not a valid query string"})
 		return res
 	}
-	res.Violations = append(res.Violations, v.unknownQueryParams(route.Operation.OperationID, r)...)
+	res.Violations = append(res.Violations, v.unknownQueryParams(route.Operation.OperationID, query)...)
 	input := &openapi3filter.RequestValidationInput{
 		Request:    r,
 		PathParams: pathParams,
@@ -140,15 +140,18 @@ func (v *Validator) Validate(ctx context.Context, r *http.Request) Result {
 
 // unknownQueryParams refuses query parameters the operation does not declare, so that a typo such
 // as `emial=` is not silently turned into "list every user".
-func (v *Validator) unknownQueryParams(operationID string, r *http.Request) []Violation {
+func (v *Validator) unknownQueryParams(operationID string, query url.Values) []Violation {
 	known := v.queryParams[operationID]
 	var names []string
-	for name := range r.URL.Query() {
+	for name := range query {
 		if !known[name] {
 			names = append(names, name)
 		}
 	}
 	sort.Strings(names)
+	if len(names) == 0 {
+		return nil
+	}
 	out := make([]Violation, 0, len(names))
 	for _, name := range names {
 		out = append(out, Violation{Code: codes.E400_00, Where: "query parameter " + safeName(name), Problem: "is not a known parameter"})
