@@ -21,6 +21,7 @@ import (
 	"hash"
 	"io"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/hkdf"
 )
@@ -58,6 +59,9 @@ type Sealer struct {
 	aead     cipher.AEAD
 	nonceKey []byte
 	macKey   []byte
+	// nonceMACs reuses keyed HMACs: every answer seals its user's id, and a fresh HMAC costs
+	// two SHA-256 states and the key schedule.
+	nonceMACs sync.Pool
 }
 
 // NewSealer derives the encryption, nonce and MAC subkeys from masterKey (at least 32 bytes).
@@ -107,10 +111,8 @@ func derive(masterKey []byte, info string) ([]byte, error) {
 // nonce only on an HMAC collision. The price is the usual one of deterministic encryption: equal
 // values are recognisable as equal, which is exactly what the consumers ask for.
 func (s *Sealer) Seal(purpose string, plaintext []byte) string {
-	nonce := s.nonce(purpose, plaintext)
-	out := make([]byte, nonceLen, nonceLen+len(plaintext)+tagLen)
-	copy(out, nonce)
-	out = s.aead.Seal(out, nonce, plaintext, []byte(purpose))
+	out := s.appendNonce(make([]byte, 0, nonceLen+len(plaintext)+tagLen), purpose, plaintext)
+	out = s.aead.Seal(out, out[:nonceLen], plaintext, []byte(purpose))
 	return sealedEncoding.EncodeToString(out)
 }
 
@@ -135,7 +137,8 @@ func (s *Sealer) Open(purpose, sealed string) ([]byte, error) {
 	// Only values Seal could have produced are accepted: a nonce that is not the synthetic one
 	// means the value was made some other way, and accepting it would give one plaintext two
 	// valid spellings.
-	if !hmac.Equal(nonce, s.nonce(purpose, plaintext)) {
+	var want [nonceLen]byte
+	if !hmac.Equal(nonce, s.appendNonce(want[:0], purpose, plaintext)) {
 		return nil, ErrInvalid
 	}
 	return plaintext, nil
@@ -145,10 +148,19 @@ func (s *Sealer) Open(purpose, sealed string) ([]byte, error) {
 // shorter.
 const maxSealedLen = 8 << 10
 
-func (s *Sealer) nonce(purpose string, plaintext []byte) []byte {
-	m := hmac.New(sha256.New, s.nonceKey)
+// appendNonce appends the synthetic nonce of (purpose, plaintext) to dst.
+func (s *Sealer) appendNonce(dst []byte, purpose string, plaintext []byte) []byte {
+	m, ok := s.nonceMACs.Get().(hash.Hash)
+	if ok {
+		m.Reset()
+	} else {
+		m = hmac.New(sha256.New, s.nonceKey)
+	}
 	writeParts(m, []byte(purpose), plaintext)
-	return m.Sum(nil)[:nonceLen]
+	var sum [sha256.Size]byte
+	dst = append(dst, m.Sum(sum[:0])[:nonceLen]...)
+	s.nonceMACs.Put(m)
+	return dst
 }
 
 // MAC is HMAC-SHA256 under the MAC subkey over purpose and parts, each length-prefixed so that

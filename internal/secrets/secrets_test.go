@@ -9,8 +9,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/crypto/hkdf"
@@ -100,6 +102,31 @@ func TestSealGolden(t *testing.T) {
 	if err != nil || string(got) != "12345" {
 		t.Fatalf("Open(golden) = %q, %v", got, err)
 	}
+}
+
+// TestSealConcurrently seals from many goroutines at once, so that the reused nonce HMACs are
+// handed between them: every value must still seal to its golden answer and open again.
+func TestSealConcurrently(t *testing.T) {
+	s := newTestSealer(t, testKey)
+	const golden = "OUm1p8vvjLm7UscesflW-kv1XyiWm_2Hs-E-g0zKYZ-b"
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				other := fmt.Sprintf("user-%d-%d", g, i)
+				sealed := s.Seal("customerRegistrationId", []byte(other))
+				if got := s.Seal("customerRegistrationId", []byte("12345")); got != golden {
+					t.Errorf("Seal = %q, want %q", got, golden)
+					return
+				}
+				if plain, err := s.Open("customerRegistrationId", sealed); err != nil || string(plain) != other {
+					t.Errorf("Open(Seal(%q)) = %q, %v", other, plain, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func TestSealDistinguishes(t *testing.T) {
