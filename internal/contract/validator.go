@@ -148,10 +148,10 @@ func (v *Validator) unknownQueryParams(operationID string, query url.Values) []V
 			names = append(names, name)
 		}
 	}
-	sort.Strings(names)
 	if len(names) == 0 {
 		return nil
 	}
+	sort.Strings(names)
 	out := make([]Violation, 0, len(names))
 	for _, name := range names {
 		out = append(out, Violation{Code: codes.E400_00, Where: "query parameter " + safeName(name), Problem: "is not a known parameter"})
