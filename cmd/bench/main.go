@@ -197,12 +197,13 @@ func measure(ctx context.Context, o options, dir string, stdout io.Writer) error
 	fmt.Fprintln(os.Stderr, "bench: baseline: GET, bare gin, fixed body...")
 	loadStart := loadAverage()
 	baseCPU := base.cpu()
+	base.resetPeakRSS()
 	baseRes, err := bench.Run(ctx, baseClient.http, cfg, getByID(baseClient, s))
 	if err != nil {
 		return err
 	}
 	report.Baseline = bench.Row{Name: "baseline GET (bare gin)", Result: baseRes,
-		ServerCPU: base.cpu() - baseCPU, ServerRequests: baseRes.Sent,
+		ServerCPU: base.cpu() - baseCPU, ServerRequests: baseRes.Sent, ServerPeakRSS: base.peakRSS(),
 		Note: fmt.Sprintf("gin.New() without middleware; one route answering a fixed %d-byte copy of the service's GET-by-id answer", len(answer))}
 	wanted := map[string]bool{}
 	for _, r := range strings.Split(o.rows, ",") {
@@ -223,6 +224,7 @@ func measure(ctx context.Context, o options, dir string, stdout io.Writer) error
 			prof = startProfile(ctx, pprofURL, o.profileDir, r.key, cfg)
 		}
 		cpu := svc.cpu()
+		svc.resetPeakRSS()
 		res, err := bench.Run(ctx, api.http, cfg, r.next)
 		if err != nil {
 			return err
@@ -233,7 +235,7 @@ func measure(ctx context.Context, o options, dir string, stdout io.Writer) error
 				return fmt.Errorf("profile %s: %w", r.key, err)
 			}
 		}
-		report.Rows = append(report.Rows, bench.Row{Name: r.name, Result: res, Note: r.note, ServerCPU: cpu, ServerRequests: res.Sent})
+		report.Rows = append(report.Rows, bench.Row{Name: r.name, Result: res, Note: r.note, ServerCPU: cpu, ServerRequests: res.Sent, ServerPeakRSS: svc.peakRSS()})
 	}
 	report.Header = header(o, started, loadStart, loadAverage())
 	report.Footer = footer(o, report, svcLog, seedTook, s)
@@ -553,6 +555,31 @@ func (p *process) cpu() time.Duration {
 	return time.Duration(utime+stime) * time.Second / userHZ
 }
 
+// resetPeakRSS makes the kernel count the process's peak resident set from now on (writing 5
+// to /proc/PID/clear_refs), so that peakRSS gives one row's peak rather than the run's.
+func (p *process) resetPeakRSS() {
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", p.cmd.Process.Pid), []byte("5"), 0)
+}
+
+// peakRSS is the process's peak resident set in bytes (VmHWM in /proc/PID/status); zero where
+// there is no /proc.
+func (p *process) peakRSS() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
+}
+
 // stop ends the process gracefully (SIGTERM), or kills it after 10 s.
 func (p *process) stop() {
 	defer p.log.Close()
@@ -666,9 +693,16 @@ func header(o options, started time.Time, loadStart, loadEnd string) []string {
 	} else {
 		procs += ", the Go default, the same in all three processes"
 	}
+	// The service chooses its own collector settings unless GOGC / GOMEMLIMIT are set (README,
+	// Performance); the baseline allocates too little for them to matter.
+	gc := "collector: the service's own (GOGC 400 under a soft memory limit), Go's default for the baseline and the generator"
+	if gogc, limit := os.Getenv("GOGC"), os.Getenv("GOMEMLIMIT"); gogc != "" || limit != "" {
+		gc = fmt.Sprintf("collector: GOGC=%q GOMEMLIMIT=%q for all three processes (the service keeps its own for what is unset)", gogc, limit)
+	}
 	return []string{
 		"make bench: Users Orchestrator vs a bare gin handler, " + started.UTC().Format("2006-01-02 15:04 MST"),
 		fmt.Sprintf("%s %s/%s, %s", runtime.Version(), runtime.GOOS, runtime.GOARCH, procs),
+		gc,
 		fmt.Sprintf("%d concurrent requests (one keep-alive connection each, both servers alike), %s warm-up + %s measured per row, closed loop",
 			o.concurrency, o.warmup, o.duration),
 		// Anything else running shows here: req/s and latency move with it, CPU/req much less.
@@ -699,6 +733,8 @@ func footer(o options, r bench.Report, svcLog string, seedTook time.Duration, s 
 		fmt.Sprintf("Seeded through the API first: %d readers + %d logins in %s.", len(s.readers), len(s.logins), seedTook.Round(time.Millisecond)),
 		"server CPU/req: the server process's user+system CPU time over the row (warm-up included) per request;",
 		"other load on the machine moves it far less than req/s and latency, so compare it across runs.",
+		"server peak RSS: the most resident memory the server process held during the row (VmHWM, reset before each row),",
+		"memory freed but not yet given back to the system included: the GET rows follow the seeding's password hashes.",
 	}
 	if fi, err := os.Stat(svcLog); err == nil {
 		out = append(out, fmt.Sprintf("Service log written during the run: %.1f MB.", float64(fi.Size())/1e6))

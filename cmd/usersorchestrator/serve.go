@@ -26,6 +26,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	tuneGC(log, getenv, app.PasswordHashSlots())
 	a, err := app.New(ctx, cfg, log, app.Options{})
 	if err != nil {
 		return err

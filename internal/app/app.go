@@ -163,7 +163,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	}
 	a.Orchestrator, err = orchestrator.New(orchestrator.Deps{
 		Store:    a.store,
-		Hasher:   password.NewBoundedHasher(params, 2*runtime.GOMAXPROCS(0)),
+		Hasher:   password.NewBoundedHasher(params, PasswordHashSlots()),
 		Sealer:   sealer,
 		Sessions: sessions,
 		Limits: orchestrator.Limits{
@@ -295,6 +295,10 @@ func (a *App) Close() error {
 // FlushEvents returns once every event recorded so far is stored (tests that read the store
 // directly call it first; the Events endpoint flushes by itself).
 func (a *App) FlushEvents(ctx context.Context) error { return a.events.Flush(ctx) }
+
+// PasswordHashSlots is how many password hashes run at once: twice the CPUs keeps them busy
+// while each hash in flight holds its argon2id memory (19 MiB), which this bounds.
+func PasswordHashSlots() int { return 2 * runtime.GOMAXPROCS(0) }
 
 // LogLevel parses a configured level name.
 func LogLevel(name string) slog.Level {

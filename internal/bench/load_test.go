@@ -78,11 +78,11 @@ func TestRun(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	rep := Report{Header: []string{"h"}, Baseline: Row{Name: "base", Result: res}, Rows: []Row{{Name: "ours", Result: res, ServerCPU: time.Second, ServerRequests: 1000}}}
+	rep := Report{Header: []string{"h"}, Baseline: Row{Name: "base", Result: res}, Rows: []Row{{Name: "ours", Result: res, ServerCPU: time.Second, ServerRequests: 1000, ServerPeakRSS: 48 << 20}}}
 	if err := rep.Write(&out); err != nil {
 		t.Fatal(err)
 	}
-	if s := out.String(); !strings.Contains(s, "1.00x") || !strings.Contains(s, "1000 µs") {
+	if s := out.String(); !strings.Contains(s, "1.00x") || !strings.Contains(s, "1000 µs") || !strings.Contains(s, "48 MiB") {
 		t.Errorf("report:\n%s", s)
 	}
 }

@@ -19,6 +19,9 @@ type Row struct {
 	ServerCPU time.Duration
 	// ServerRequests is what ServerCPU is divided by: every request of the row, warm-up included.
 	ServerRequests int
+	// ServerPeakRSS is the most memory the server process held during the row (its resident set
+	// at its peak, in bytes), zero when unknown.
+	ServerPeakRSS int64
 }
 
 // CPUPerRequest is the server's CPU time per request, zero when unknown.
@@ -54,7 +57,7 @@ func (r Report) Write(w io.Writer) error {
 		width = max(width, len(row.Name))
 	}
 	name := func(s string) string { return s + strings.Repeat(" ", width-len(s)) }
-	fmt.Fprintln(tw, name("row")+"\treq/s\tp50\tp99\terrors\tbody B\tserver CPU/req\treq/s vs baseline\tp99 vs baseline\t")
+	fmt.Fprintln(tw, name("row")+"\treq/s\tp50\tp99\terrors\tbody B\tserver CPU/req\tserver peak RSS\treq/s vs baseline\tp99 vs baseline\t")
 	base := r.Baseline.Result
 	line := func(row Row, ratios bool) {
 		res := row.Result
@@ -71,8 +74,12 @@ func (r Report) Write(w io.Writer) error {
 		if d := row.CPUPerRequest(); d > 0 {
 			cpu = fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
 		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t\n", name(row.Name), res.RPS(), ms(res.Percentile(50)),
-			ms(res.Percentile(99)), errs, res.BodyBytes, cpu, rps, p99)
+		rss := "-"
+		if row.ServerPeakRSS > 0 {
+			rss = fmt.Sprintf("%.0f MiB", float64(row.ServerPeakRSS)/(1<<20))
+		}
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t\n", name(row.Name), res.RPS(), ms(res.Percentile(50)),
+			ms(res.Percentile(99)), errs, res.BodyBytes, cpu, rss, rps, p99)
 	}
 	hasBaseline := r.Baseline.Name != "" // a run against an external target has none
 	if hasBaseline {
