@@ -5,7 +5,7 @@
 // written inline each GET became a write, and on SQLite every GET queued for the single writer.
 // Batching turns N inserts and commits into one and takes them off the request's latency. The price is
 // bounded: events queued when the process dies without a graceful shutdown are lost (at most
-// what queued during one batch write); a graceful shutdown writes them all. Events that belong
+// what queued during one linger and one batch write); a graceful shutdown writes them all. Events that belong
 // to a change (a create's SUBSCRIBE_USER_CREATE) are not written here but in the change's own
 // transaction, so they land or fail with it.
 package eventlog
