@@ -706,14 +706,22 @@ func testUseTokenRace(t *testing.T, s registration.Store) {
 	tok := newToken(tenantA, registration.PurposeForgotPassword, "race", "u1")
 	mustNoErr(t, "put", s.PutToken(ctx, tok))
 
-	const n = 20
+	exactlyOneWins(t, 20, "use", "concurrent uses", registration.ErrNotFound, func(i int) error {
+		return s.UseToken(ctx, tenantA, tok.Purpose, tok.ID, base.Add(time.Duration(i+1)*time.Millisecond))
+	})
+}
+
+// exactlyOneWins runs op(0..n-1) at once and fails the test unless exactly one call succeeds and
+// every other one fails with loser. what names one call and many the calls, in the messages.
+func exactlyOneWins(t *testing.T, n int, what, many string, loser error, op func(i int) error) {
+	t.Helper()
 	start := make(chan struct{})
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			errs[i] = s.UseToken(ctx, tenantA, tok.Purpose, tok.ID, base.Add(time.Duration(i+1)*time.Millisecond))
+			errs[i] = op(i)
 		})
 	}
 	close(start)
@@ -723,12 +731,12 @@ func testUseTokenRace(t *testing.T, s registration.Store) {
 		switch {
 		case err == nil:
 			wins++
-		case !errors.Is(err, registration.ErrNotFound):
-			t.Errorf("use %d: %v, want nil or ErrNotFound", i, err)
+		case !errors.Is(err, loser):
+			t.Errorf("%s %d: %v, want nil or %v", what, i, err, loser)
 		}
 	}
 	if wins != 1 {
-		t.Fatalf("%d of %d concurrent uses succeeded, want exactly 1", wins, n)
+		t.Fatalf("%d of %d %s succeeded, want exactly 1", wins, n, many)
 	}
 }
 
@@ -1195,34 +1203,13 @@ func testInTxSurvivesConstraintError(t *testing.T, s registration.Store) {
 
 func testConcurrentCreateSameEmail(t *testing.T, s registration.Store) {
 	ctx := t.Context()
-	const n = 16
-	start := make(chan struct{})
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			email := "same@example.com"
-			if i%2 == 1 {
-				email = strings.ToUpper(email)
-			}
-			<-start
-			errs[i] = s.Create(ctx, newRegistration(tenantA, fmt.Sprintf("c%02d", i), email))
-		})
-	}
-	close(start)
-	wg.Wait()
-	wins := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, registration.ErrEmailTaken):
-			t.Errorf("create %d: %v, want nil or ErrEmailTaken", i, err)
+	exactlyOneWins(t, 16, "create", "concurrent creates with one email", registration.ErrEmailTaken, func(i int) error {
+		email := "same@example.com"
+		if i%2 == 1 {
+			email = strings.ToUpper(email)
 		}
-	}
-	if wins != 1 {
-		t.Fatalf("%d of %d concurrent creates with one email succeeded, want exactly 1", wins, n)
-	}
+		return s.Create(ctx, newRegistration(tenantA, fmt.Sprintf("c%02d", i), email))
+	})
 	_, total, err := s.Search(ctx, tenantA, registration.Query{})
 	mustNoErr(t, "search", err)
 	if total != 1 {
