@@ -400,7 +400,13 @@ func (a auth0Impl) answer(c portCall, u *pUser) gowiremock.Response {
 }
 
 func (a auth0Impl) matchLogin(email, password string) *gowiremock.StubRule {
-	s := a.match(pLogin, "").WithBodyPattern(gowiremock.Contains(`"username":"` + email + `"`))
+	return withJSONLogin(a.match(pLogin, ""), "username", email, password)
+}
+
+// withJSONLogin narrows a login stub to a JSON body naming email in nameField and, when password
+// is not empty, carrying that password.
+func withJSONLogin(s *gowiremock.StubRule, nameField, email, password string) *gowiremock.StubRule {
+	s = s.WithBodyPattern(gowiremock.Contains(`"` + nameField + `":"` + email + `"`))
 	if password != "" {
 		s = s.WithBodyPattern(gowiremock.Contains(`"password":"` + password + `"`))
 	}
@@ -893,11 +899,7 @@ func (r restImpl) answer(c portCall, u *pUser) gowiremock.Response {
 }
 
 func (r restImpl) matchLogin(email, password string) *gowiremock.StubRule {
-	s := r.match(pLogin, "").WithBodyPattern(gowiremock.Contains(`"email":"` + email + `"`))
-	if password != "" {
-		s = s.WithBodyPattern(gowiremock.Contains(`"password":"` + password + `"`))
-	}
-	return s
+	return withJSONLogin(r.match(pLogin, ""), "email", email, password)
 }
 
 func (restImpl) refuseLogin() gowiremock.Response {
