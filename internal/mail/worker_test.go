@@ -18,6 +18,7 @@ import (
 	"usersorchestrator/internal/mail/mailtest"
 	"usersorchestrator/internal/registration"
 	"usersorchestrator/internal/registration/sqlite"
+	"usersorchestrator/internal/testkit/fakeclock"
 )
 
 // fakeOutbox keeps the outbox in memory with the store's semantics: due = unsent and
@@ -85,25 +86,7 @@ func (o *fakeOutbox) MarkEmailFailed(_ context.Context, id int64, next time.Time
 	return nil
 }
 
-// clock is a settable time for WorkerOptions.Now.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 // failingSender fails every send with err and counts the calls.
 type failingSender struct {
@@ -191,7 +174,7 @@ func TestWorkerDeliversDueMail(t *testing.T) {
 		t.Errorf("sink holds %d messages, want 2", n)
 	}
 
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	if sent, err := w.DeliverDue(t.Context()); err != nil || sent != 1 {
 		t.Fatalf("second pass = %d, %v; want 1, nil", sent, err)
 	}
@@ -236,12 +219,12 @@ func TestWorkerBacksOffThenGivesUp(t *testing.T) {
 		assertNoSecret(t, "lastError", r.LastError)
 
 		// Not due yet: a pass a moment before must not try again.
-		clk.advance(s.wait - time.Second)
+		clk.Advance(s.wait - time.Second)
 		calls := sender.calls.Load()
 		if _, err := w.DeliverDue(t.Context()); err != nil || sender.calls.Load() != calls {
 			t.Fatalf("retried before its time (err %v)", err)
 		}
-		clk.advance(time.Second)
+		clk.Advance(time.Second)
 	}
 
 	// Fourth failure = MaxAttempts: parked, kept, never retried.
@@ -256,7 +239,7 @@ func TestWorkerBacksOffThenGivesUp(t *testing.T) {
 		t.Errorf("parked only until %s", r.NextAttemptAt)
 	}
 	calls := sender.calls.Load()
-	clk.advance(365 * 24 * time.Hour)
+	clk.Advance(365 * 24 * time.Hour)
 	if _, err := w.DeliverDue(t.Context()); err != nil || sender.calls.Load() != calls {
 		t.Fatalf("a parked mail was retried (err %v)", err)
 	}
@@ -372,7 +355,7 @@ func testWithoutSMTP(t *testing.T, sender mail.Sender) {
 	assertNoSecret(t, "log", logs.String())
 
 	// Logged once: later polls neither pick the mails up again nor log them.
-	clk.advance(48 * time.Hour)
+	clk.Advance(48 * time.Hour)
 	before := logs.String()
 	if _, err := w.DeliverDue(t.Context()); err != nil {
 		t.Fatal(err)
@@ -492,13 +475,13 @@ func waitUntil(t *testing.T, cond func() bool) {
 
 // clockSender succeeds after moving the clock forward by took, as a slow relay would.
 type clockSender struct {
-	clk  *clock
+	clk  *fakeclock.Clock
 	took time.Duration
 	sent []string
 }
 
 func (c *clockSender) Send(_ context.Context, e registration.Email) error {
-	c.clk.advance(c.took)
+	c.clk.Advance(c.took)
 	c.sent = append(c.sent, e.To)
 	return nil
 }
@@ -525,11 +508,11 @@ func TestWorkerStopsAtHalfLease(t *testing.T) {
 			t.Fatalf("email %d left by the pass: %+v; want unsent, uncounted, claimed until the lease ends", id, r)
 		}
 	}
-	clk.advance(claimed.Add(time.Minute - time.Nanosecond).Sub(clk.Now()))
+	clk.Advance(claimed.Add(time.Minute - time.Nanosecond).Sub(clk.Now()))
 	if sent, err := w.DeliverDue(t.Context()); err != nil || sent != 0 {
 		t.Fatalf("within the lease: DeliverDue = %d, %v; want nothing taken", sent, err)
 	}
-	clk.advance(time.Nanosecond)
+	clk.Advance(time.Nanosecond)
 	if sent, err := w.DeliverDue(t.Context()); err != nil || sent != 2 {
 		t.Fatalf("at the end of the lease: DeliverDue = %d, %v; want the next 2", sent, err)
 	}
