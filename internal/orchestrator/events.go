@@ -45,6 +45,11 @@ func (inlineEvents) Flush(context.Context) error { return nil }
 // event builds the row observe writes; workflows that must write it inside a transaction use it
 // directly.
 func (o *Orchestrator) event(c Call, ev events.Type, crid string, start time.Time, err error) registration.Event {
+	return o.eventTook(c, ev, crid, start, o.Now().Sub(start), err)
+}
+
+// eventTook is event for a call whose duration was measured apart.
+func (o *Orchestrator) eventTook(c Call, ev events.Type, crid string, start time.Time, took time.Duration, err error) registration.Event {
 	e := registration.Event{
 		Tenant:                 c.Tenant.Key,
 		CustomerRegistrationID: crid,
@@ -52,7 +57,7 @@ func (o *Orchestrator) event(c Call, ev events.Type, crid string, start time.Tim
 		TypeID:                 ev.ID,
 		SourceSystem:           c.SourceSystem,
 		Outcome:                registration.OutcomeSuccess,
-		DurationMs:             o.Now().Sub(start).Milliseconds(),
+		DurationMs:             took.Milliseconds(),
 		OccurredAt:             start,
 		RequestID:              c.RequestID,
 	}
@@ -77,4 +82,53 @@ func detail(err error) string {
 		return string(we.Workflow) + " workflow failed"
 	}
 	return "internal error"
+}
+
+// step is one call to the provider or the store as its event records it.
+type step struct {
+	ev events.Type
+	// crid is the user the event is about; "" names the user the call answered with, if any.
+	crid string
+	// notFoundIsAnswer records "no such user" as a success: the callee did its job, and the
+	// workflow decides what the absence means.
+	notFoundIsAnswer bool
+}
+
+// timed runs call, timing it, and records s's event with the call's outcome.
+func timed[T any](ctx context.Context, o *Orchestrator, c Call, s step, call func() (T, error)) (T, error) {
+	start := o.Now()
+	v, err := call()
+	crid := s.crid
+	if crid == "" && err == nil {
+		crid = answeredID(v)
+	}
+	recorded := err
+	if s.notFoundIsAnswer && isNotFound(err) {
+		recorded = nil
+	}
+	o.observe(ctx, c, s.ev, crid, start, recorded)
+	return v, err
+}
+
+// timedErr is timed for a call that answers nothing but its error.
+func timedErr(ctx context.Context, o *Orchestrator, c Call, s step, call func() error) error {
+	_, err := timed(ctx, o, c, s, func() (struct{}, error) { return struct{}{}, call() })
+	return err
+}
+
+// answeredID is the id of the user a call answered with.
+func answeredID(v any) string {
+	switch v := v.(type) {
+	case provider.User:
+		return v.ID
+	case provider.Session:
+		return v.UserID
+	case registration.Registration:
+		return v.CustomerRegistrationID
+	}
+	return ""
+}
+
+func isNotFound(err error) bool {
+	return errors.Is(err, provider.ErrNotFound) || errors.Is(err, registration.ErrNotFound)
 }
