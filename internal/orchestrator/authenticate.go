@@ -39,6 +39,7 @@ const loginLimit = "login"
 
 // Authenticate is POST /v4/Users/Authentication.
 func (o *Orchestrator) Authenticate(ctx context.Context, c Call, in AuthenticateInput) (Authentication, error) {
+	in.LoginName = loginName(in.LoginName)
 	var (
 		f      found
 		tokens []CookieToken
