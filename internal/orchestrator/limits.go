@@ -13,6 +13,10 @@ type Limits struct {
 	ForgotPassword   ratelimit.Limiter
 	VerifyEmail      ratelimit.Limiter
 	VerificationCode ratelimit.Limiter
+	// LoginFailuresPerCaller and LoginFailuresPerTenant count failed logins (spraying.go); nil
+	// leaves that scope uncounted.
+	LoginFailuresPerCaller ratelimit.Limiter
+	LoginFailuresPerTenant ratelimit.Limiter
 }
 
 // limited counts an attempt on lim for key; a refused attempt is a *TooManyAttemptsError.
