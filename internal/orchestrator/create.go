@@ -160,12 +160,16 @@ func (o *Orchestrator) saveNew(ctx context.Context, c Call, in CreateInput, reg 
 			if err != nil {
 				return err
 			}
-			email = mail.VerificationCode(c.Tenant, reg.Email, code, verificationLink(link, reg.Email, code))
+			email = o.expiring(mail.VerificationCode(c.Tenant, reg.Email, code, verificationLink(link, reg.Email, code)), o.VerificationTTL)
 			if setPasswordURL != "" {
 				email.Body += "\nAfter confirming, choose your password here:\n" + setPasswordURL + "\n"
 			}
 		} else {
 			email = mail.Welcome(c.Tenant, reg.Email, deref(reg.FirstName), setPasswordURL)
+		}
+		if setPasswordURL != "" {
+			// The local welcome link lives welcomeLinkTTL; a provider's ticket is given as long.
+			email = o.expiring(email, welcomeLinkTTL)
 		}
 		if err := o.enqueue(ctx, tx, email); err != nil {
 			return err
