@@ -23,7 +23,7 @@ func TestUpdate(t *testing.T) {
 	}{
 		{name: "linked: the provider first, then Subscribe",
 			setup: func(f *fixture) string { return f.linkedUser(email) },
-			in: UpdateInput{LastName: ptr("Roe"), Metadata: map[string]*string{"plan": ptr("gold"), "gone": nil}}, want: "ok",
+			in:    UpdateInput{LastName: ptr("Roe"), Metadata: map[string]*string{"plan": ptr("gold"), "gone": nil}}, want: "ok",
 			calls:  ops{providertest.OpGetUser, providertest.OpUpdate},
 			events: evs{evAuthGetByID, evSubGetByID, "AUTHSYSTEM_USER_UPDATE Success", evSubUpdate},
 			check: func(t *testing.T, f *fixture, crid string, u User) {
@@ -34,8 +34,12 @@ func TestUpdate(t *testing.T) {
 				}
 			}},
 		{name: "the provider refuses: Subscribe untouched",
-			setup: func(f *fixture) string { crid := f.linkedUser(email); f.prov.FailNext(providertest.OpUpdate, provider.ErrRejected); return crid },
-			in:    UpdateInput{LastName: ptr("Roe")}, want: ErrUpdateRefused.Error(),
+			setup: func(f *fixture) string {
+				crid := f.linkedUser(email)
+				f.prov.FailNext(providertest.OpUpdate, provider.ErrRejected)
+				return crid
+			},
+			in: UpdateInput{LastName: ptr("Roe")}, want: ErrUpdateRefused.Error(),
 			calls:  ops{providertest.OpGetUser, providertest.OpUpdate},
 			events: evs{evAuthGetByID, evSubGetByID, "AUTHSYSTEM_USER_UPDATE Failure"},
 			check: func(t *testing.T, f *fixture, crid string, _ User) {
@@ -44,8 +48,12 @@ func TestUpdate(t *testing.T) {
 				}
 			}},
 		{name: "the provider is down",
-			setup: func(f *fixture) string { crid := f.linkedUser(email); f.prov.FailNext(providertest.OpUpdate, provider.ErrUnavailable); return crid },
-			in:    UpdateInput{Verified: ptr(false)}, want: ErrProviderUnavailable.Error(),
+			setup: func(f *fixture) string {
+				crid := f.linkedUser(email)
+				f.prov.FailNext(providertest.OpUpdate, provider.ErrUnavailable)
+				return crid
+			},
+			in: UpdateInput{Verified: ptr(false)}, want: ErrProviderUnavailable.Error(),
 			calls:  ops{providertest.OpGetUser, providertest.OpUpdate},
 			events: evs{evAuthGetByID, evSubGetByID, "AUTHSYSTEM_USER_UPDATE Failure"}},
 		{name: "a logout date alone is Subscribe's",
@@ -81,8 +89,12 @@ func TestUpdate(t *testing.T) {
 				}
 			}},
 		{name: "a concurrent change is reapplied", local: true,
-			setup: func(f *fixture) string { crid := f.localUser(f.lc, email, false); f.store.failOnce("Update", registration.ErrConflict); return crid },
-			in:    UpdateInput{FirstName: ptr("Janet")}, want: "ok", events: evs{evSubGetByID, evSubUpdate},
+			setup: func(f *fixture) string {
+				crid := f.localUser(f.lc, email, false)
+				f.store.failOnce("Update", registration.ErrConflict)
+				return crid
+			},
+			in: UpdateInput{FirstName: ptr("Janet")}, want: "ok", events: evs{evSubGetByID, evSubUpdate},
 			check: func(t *testing.T, f *fixture, crid string, u User) {
 				if deref(f.reg(localKey, crid).FirstName) != "Janet" {
 					t.Error("not stored")
@@ -96,11 +108,19 @@ func TestUpdate(t *testing.T) {
 			},
 			in: UpdateInput{FirstName: ptr("Janet")}, want: "failed Update", events: evs{evSubGetByID, "SUBSCRIBE_USER_UPDATE Failure"}},
 		{name: "deleted meanwhile", local: true,
-			setup: func(f *fixture) string { crid := f.localUser(f.lc, email, false); f.store.failOnce("Update", registration.ErrNotFound); return crid },
-			in:    UpdateInput{FirstName: ptr("Janet")}, want: ErrUserNotFound.Error(), events: evs{evSubGetByID, "SUBSCRIBE_USER_UPDATE Failure"}},
+			setup: func(f *fixture) string {
+				crid := f.localUser(f.lc, email, false)
+				f.store.failOnce("Update", registration.ErrNotFound)
+				return crid
+			},
+			in: UpdateInput{FirstName: ptr("Janet")}, want: ErrUserNotFound.Error(), events: evs{evSubGetByID, "SUBSCRIBE_USER_UPDATE Failure"}},
 		{name: "email taken meanwhile", local: true,
-			setup: func(f *fixture) string { crid := f.localUser(f.lc, email, false); f.store.failOnce("Update", registration.ErrEmailTaken); return crid },
-			in:    UpdateInput{FirstName: ptr("Janet")}, want: ErrEmailInUse.Error(), events: evs{evSubGetByID, "SUBSCRIBE_USER_UPDATE Failure"}},
+			setup: func(f *fixture) string {
+				crid := f.localUser(f.lc, email, false)
+				f.store.failOnce("Update", registration.ErrEmailTaken)
+				return crid
+			},
+			in: UpdateInput{FirstName: ptr("Janet")}, want: ErrEmailInUse.Error(), events: evs{evSubGetByID, "SUBSCRIBE_USER_UPDATE Failure"}},
 		{name: "unknown user", local: true, setup: func(f *fixture) string { return "nobody" },
 			in: UpdateInput{FirstName: ptr("Janet")}, want: ErrUserNotFound.Error(), events: evs{evSubGetByID}},
 	}
@@ -159,24 +179,44 @@ func TestUpdateEmail(t *testing.T) {
 			want: ErrEmailInUse.Error(), calls: ops{providertest.OpGetUser, providertest.OpChangeEmail},
 			events: evs{evAuthGetByID, evSubGetByID, "AUTHSYSTEM_USER_CHANGEEMAIL Failure"}, stored: email, prov: email},
 		{name: "the provider rejects the address",
-			setup: func(f *fixture) string { crid := f.linkedUser(email); f.prov.FailNext(providertest.OpChangeEmail, provider.ErrRejected); return crid },
-			to:    newEmail, want: ErrRejected.Error(), calls: ops{providertest.OpGetUser, providertest.OpChangeEmail},
+			setup: func(f *fixture) string {
+				crid := f.linkedUser(email)
+				f.prov.FailNext(providertest.OpChangeEmail, provider.ErrRejected)
+				return crid
+			},
+			to: newEmail, want: ErrRejected.Error(), calls: ops{providertest.OpGetUser, providertest.OpChangeEmail},
 			events: evs{evAuthGetByID, evSubGetByID, "AUTHSYSTEM_USER_CHANGEEMAIL Failure"}, stored: email, prov: email},
 		{name: "the provider lost the user",
-			setup: func(f *fixture) string { crid := f.linkedUser(email); f.prov.FailNext(providertest.OpChangeEmail, provider.ErrNotFound); return crid },
-			to:    newEmail, want: ErrUserNotFound.Error(), calls: ops{providertest.OpGetUser, providertest.OpChangeEmail},
+			setup: func(f *fixture) string {
+				crid := f.linkedUser(email)
+				f.prov.FailNext(providertest.OpChangeEmail, provider.ErrNotFound)
+				return crid
+			},
+			to: newEmail, want: ErrUserNotFound.Error(), calls: ops{providertest.OpGetUser, providertest.OpChangeEmail},
 			events: evs{evAuthGetByID, evSubGetByID, "AUTHSYSTEM_USER_CHANGEEMAIL Failure"}, stored: email, prov: email},
 		{name: "the provider is down",
-			setup: func(f *fixture) string { crid := f.linkedUser(email); f.prov.FailNext(providertest.OpChangeEmail, provider.ErrUnavailable); return crid },
-			to:    newEmail, want: ErrProviderUnavailable.Error(), calls: ops{providertest.OpGetUser, providertest.OpChangeEmail},
+			setup: func(f *fixture) string {
+				crid := f.linkedUser(email)
+				f.prov.FailNext(providertest.OpChangeEmail, provider.ErrUnavailable)
+				return crid
+			},
+			to: newEmail, want: ErrProviderUnavailable.Error(), calls: ops{providertest.OpGetUser, providertest.OpChangeEmail},
 			events: evs{evAuthGetByID, evSubGetByID, "AUTHSYSTEM_USER_CHANGEEMAIL Failure"}, stored: email, prov: email},
 		{name: "Subscribe fails after the provider changed: the provider's email is put back",
-			setup: func(f *fixture) string { crid := f.linkedUser(email); f.store.failOnce("EnqueueEmail", errDisk); return crid },
-			to:    newEmail, want: "failed Update", calls: ops{providertest.OpGetUser, providertest.OpChangeEmail, providertest.OpChangeEmail},
+			setup: func(f *fixture) string {
+				crid := f.linkedUser(email)
+				f.store.failOnce("EnqueueEmail", errDisk)
+				return crid
+			},
+			to: newEmail, want: "failed Update", calls: ops{providertest.OpGetUser, providertest.OpChangeEmail, providertest.OpChangeEmail},
 			events: evs{evAuthGetByID, evSubGetByID, evChange, "SUBSCRIBE_USER_CHANGEEMAIL Failure", evChange}, stored: email, prov: email},
 		{name: "Subscribe lost the race for the address: E400_08, the provider's email put back",
-			setup: func(f *fixture) string { crid := f.linkedUser(email); f.store.failOnce("Update", registration.ErrEmailTaken); return crid },
-			to:    newEmail, want: ErrEmailInUse.Error(), calls: ops{providertest.OpGetUser, providertest.OpChangeEmail, providertest.OpChangeEmail},
+			setup: func(f *fixture) string {
+				crid := f.linkedUser(email)
+				f.store.failOnce("Update", registration.ErrEmailTaken)
+				return crid
+			},
+			to: newEmail, want: ErrEmailInUse.Error(), calls: ops{providertest.OpGetUser, providertest.OpChangeEmail, providertest.OpChangeEmail},
 			events: evs{evAuthGetByID, evSubGetByID, evChange, "SUBSCRIBE_USER_CHANGEEMAIL Failure", evChange}, stored: email, prov: email},
 		{name: "putting it back fails too: the disagreement is recorded",
 			setup: func(f *fixture) string {
@@ -195,8 +235,12 @@ func TestUpdateEmail(t *testing.T) {
 		{name: "no provider", local: true, setup: func(f *fixture) string { return f.localUser(f.lc, email, false) }, to: newEmail, want: "ok",
 			events: evs{evSubGetByID, evSubChg}, stored: newEmail, notice: true},
 		{name: "no provider, the check of the new address fails", local: true,
-			setup: func(f *fixture) string { crid := f.localUser(f.lc, email, false); f.store.failOnce("GetByEmail", errDisk); return crid },
-			to:    newEmail, want: "failed GetById", events: evs{evSubGetByID}, stored: email},
+			setup: func(f *fixture) string {
+				crid := f.localUser(f.lc, email, false)
+				f.store.failOnce("GetByEmail", errDisk)
+				return crid
+			},
+			to: newEmail, want: "failed GetById", events: evs{evSubGetByID}, stored: email},
 		{name: "unknown user", local: true, setup: func(f *fixture) string { return "nobody" }, to: newEmail,
 			want: ErrUserNotFound.Error(), events: evs{evSubGetByID}},
 	}
