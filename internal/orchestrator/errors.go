@@ -83,11 +83,13 @@ func failed(w Workflow, err error) error {
 // outcomes is the one list of the expected outcomes besides the two error types above: failed
 // leaves them as they are, and httpapi gives each its message code (a test there fails for an
 // outcome without one, which would otherwise answer E500_xx).
-var outcomes = []error{ErrUserNotFound, ErrInvalidEncrypted, ErrEmailPending, ErrEmailInUse,
-	ErrInvalidCredentials, ErrNotVerified, ErrNoPassword, ErrInvalidToken, ErrEmailNotRegistered,
-	ErrInvalidCode, ErrAlreadyVerified, ErrUpdateRefused, ErrIDInUse, ErrRejected, ErrProviderUnavailable}
+// The order is the precedence when an error wraps two: an unavailable provider comes first.
+var outcomes = []error{ErrProviderUnavailable, ErrUserNotFound, ErrInvalidEncrypted, ErrEmailPending,
+	ErrEmailInUse, ErrInvalidCredentials, ErrNotVerified, ErrNoPassword, ErrInvalidToken,
+	ErrEmailNotRegistered, ErrInvalidCode, ErrAlreadyVerified, ErrUpdateRefused, ErrIDInUse, ErrRejected}
 
-// Outcomes lists the expected outcomes (the sentinel errors above), for the mapping to codes.
+// Outcomes lists the expected outcomes (the sentinel errors above) in order of precedence, for
+// the mapping to codes.
 func Outcomes() []error { return slices.Clone(outcomes) }
 
 func isOutcome(err error) bool {
