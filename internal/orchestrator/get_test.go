@@ -6,7 +6,6 @@ import (
 
 	"usersorchestrator/internal/provider"
 	"usersorchestrator/internal/provider/providertest"
-	"usersorchestrator/internal/registration"
 )
 
 func TestGetUsersSelectors(t *testing.T) {
@@ -279,7 +278,7 @@ func TestSearchByState(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.in.PageSize = 10
-			tt.in.OrderBy = registration.OrderByEmail
+			tt.in.OrderBy = OrderByEmail
 			page, err := f.o.GetUsers(f.ctx, tt.c, tt.in)
 			if err != nil {
 				t.Fatal(err)
@@ -292,5 +291,35 @@ func TestSearchByState(t *testing.T) {
 				t.Errorf("found %v, want %v", got, tt.wants)
 			}
 		})
+	}
+}
+
+func TestSearchOrder(t *testing.T) {
+	f := newFixture(t)
+	for _, u := range []struct{ email, first string }{{"a@example.com", "Zoe"}, {"b@example.com", "Adam"}} {
+		if _, err := f.o.Create(f.ctx, f.lc, CreateInput{Email: u.email, Password: pw, FirstName: ptr(u.first)}); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(time.Second)
+	}
+	for _, tt := range []struct {
+		by    OrderField
+		desc  bool
+		first string
+	}{
+		{OrderByEmail, false, "a@example.com"}, {OrderByEmail, true, "b@example.com"},
+		{OrderByFirstName, false, "b@example.com"}, {OrderByAddDate, true, "b@example.com"},
+		{OrderByChangeDate, false, "a@example.com"}, {"", false, "a@example.com"},
+	} {
+		page, err := f.o.GetUsers(f.ctx, f.lc, GetUsersInput{Verified: ptr(true), OrderBy: tt.by, Descending: tt.desc, PageSize: 10})
+		if err != nil || len(page.Users) != 2 || page.Users[0].Email != tt.first {
+			t.Errorf("by %q desc %v: %+v, %v", tt.by, tt.desc, page.Users, err)
+		}
+	}
+	// Every field has its column, under the same name.
+	for _, by := range []OrderField{OrderByID, OrderByEmail, OrderByFirstName, OrderByLastName, OrderByAddDate, OrderByChangeDate} {
+		if string(orderColumns[by]) != string(by) {
+			t.Errorf("%s sorts by %q", by, orderColumns[by])
+		}
 	}
 }
