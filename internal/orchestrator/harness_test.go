@@ -132,7 +132,7 @@ func (f *fixture) events() []string {
 	return out
 }
 
-// lastEvents is events, asserting they are want.
+// expectEvents asserts the events recorded since the last check, and forgets them.
 func (f *fixture) expectEvents(want ...string) {
 	f.t.Helper()
 	if got := f.events(); !slices.Equal(got, want) {
