@@ -11,6 +11,7 @@ import (
 	"usersorchestrator/gen/client"
 	"usersorchestrator/internal/apitest"
 	"usersorchestrator/internal/mail"
+	"usersorchestrator/internal/mail/delivery"
 )
 
 // A copy of the database holds no live link: an email parked in the outbox (no SMTP server) keeps
@@ -41,7 +42,7 @@ func TestParkedEmailsLoseTheirSecretWhenItExpires(t *testing.T) {
 	if body == "" || !expires.Valid {
 		t.Fatalf("a parked reset email before its link expired: body %q, expires %v; want the body and its expiry", body, expires)
 	}
-	env.Clock.Advance(time.Hour + mail.ScrubEvery)
+	env.Clock.Advance(time.Hour + delivery.ScrubEvery)
 	if body, _ := row(); body != "" {
 		t.Fatalf("the expired link is still in the outbox: %q", body)
 	}

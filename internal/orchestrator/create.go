@@ -160,10 +160,7 @@ func (o *Orchestrator) saveNew(ctx context.Context, c Call, in CreateInput, reg 
 			if err != nil {
 				return err
 			}
-			email = o.expiring(mail.VerificationCode(c.Tenant, reg.Email, code, verificationLink(link, reg.Email, code)), o.VerificationTTL)
-			if setPasswordURL != "" {
-				email.Body += "\nAfter confirming, choose your password here:\n" + setPasswordURL + "\n"
-			}
+			email = o.expiring(mail.VerificationCodeThenPassword(c.Tenant, reg.Email, code, verificationLink(link, reg.Email, code), setPasswordURL), o.VerificationTTL)
 		} else {
 			email = mail.Welcome(c.Tenant, reg.Email, deref(reg.FirstName), setPasswordURL)
 		}
