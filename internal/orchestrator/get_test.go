@@ -121,6 +121,13 @@ func TestGetUsersByToken(t *testing.T) {
 			tok, _, _ := f.o.Sessions.Issue(provKey, "auth0|gone", 1, f.clock.Now())
 			return tok, ""
 		}, ignore: true, want: ErrInvalidToken.Error(), events: evs{evSubGet}},
+		{name: "a uo_session issued before a password change made at the provider", setup: func(f *fixture) (string, string) {
+			crid := f.linkedUser(email)
+			tok, _, _ := f.o.Sessions.Issue(provKey, crid, 1, f.clock.Now())
+			f.clock.Advance(10 * time.Minute)
+			f.prov.ChangePasswordDirectly(crid, "changed-elsewhere", f.clock.Now())
+			return tok, ""
+		}, want: ErrInvalidToken.Error(), calls: ops{providertest.OpGetUser}, events: evs{evAuthGet, evSubGet, evSubUpdate}},
 		{name: "a uo_session of a user the provider has blocked", setup: func(f *fixture) (string, string) {
 			crid := f.linkedUser(email)
 			tok, _, _ := f.o.Sessions.Issue(provKey, crid, 1, f.clock.Now())

@@ -1,6 +1,8 @@
 package orchestrator
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"maps"
@@ -233,5 +235,16 @@ func merge(reg registration.Registration, pu provider.User) (registration.Regist
 	if reg.AuthSystem == "" {
 		changed = true // the registration becomes linked to the provider that holds its user
 	}
+	// A password change at the provider that this service did not make ends the sessions issued
+	// before it. One this service made is already recorded (with its own clock): the provider's
+	// time for it differs by the clocks' skew, which must not end the session of a login made
+	// right after a reset.
+	if pc := pu.PasswordChangedAt; !pc.IsZero() && (reg.PasswordChangedAt == nil || pc.After(reg.PasswordChangedAt.Add(passwordClockSkew))) {
+		out.PasswordChangedAt, changed = ptr(pc.UTC()), true
+	}
 	return out, changed
 }
+
+// passwordClockSkew is how far the provider's record of a password change may be from this
+// service's record of the same change.
+const passwordClockSkew = time.Minute

@@ -4,10 +4,20 @@ import (
 	"errors"
 	"maps"
 	"testing"
+	"time"
 
 	"usersorchestrator/internal/provider"
 	"usersorchestrator/internal/registration"
 )
+
+var pwChange = time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+
+func equalTimePtr(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
 
 func TestMerge(t *testing.T) {
 	base := registration.Registration{
@@ -45,6 +55,20 @@ func TestMerge(t *testing.T) {
 		{name: "metadata into a registration without any",
 			reg: func(r *registration.Registration) { r.Metadata = nil }, changed: true,
 			want: func(r *registration.Registration) { r.Metadata = map[string]string{"plan": "gold"} }},
+		// Issue 9, finding 4: a password change seen on sync ends the older sessions.
+		{name: "a password change at the provider is recorded",
+			pu: func(u *provider.User) { u.PasswordChangedAt = pwChange }, changed: true,
+			want: func(r *registration.Registration) { r.PasswordChangedAt = ptr(pwChange) }},
+		{name: "a later change at the provider replaces ours",
+			reg: func(r *registration.Registration) { r.PasswordChangedAt = ptr(pwChange.Add(-time.Hour)) },
+			pu:  func(u *provider.User) { u.PasswordChangedAt = pwChange }, changed: true,
+			want: func(r *registration.Registration) { r.PasswordChangedAt = ptr(pwChange) }},
+		{name: "our own change, seen with the provider's clock a little ahead, is not a new one",
+			reg: func(r *registration.Registration) { r.PasswordChangedAt = ptr(pwChange) },
+			pu:  func(u *provider.User) { u.PasswordChangedAt = pwChange.Add(2 * time.Second) }},
+		{name: "an older change at the provider changes nothing",
+			reg: func(r *registration.Registration) { r.PasswordChangedAt = ptr(pwChange) },
+			pu:  func(u *provider.User) { u.PasswordChangedAt = pwChange.Add(-time.Hour) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,7 +92,8 @@ func TestMerge(t *testing.T) {
 				t.Errorf("changed = %v, want %v", changed, tt.changed)
 			}
 			if got.Email != want.Email || deref(got.FirstName) != deref(want.FirstName) || deref(got.LastName) != deref(want.LastName) ||
-				got.Verified != want.Verified || got.Pending != want.Pending || !maps.Equal(got.Metadata, want.Metadata) {
+				got.Verified != want.Verified || got.Pending != want.Pending || !maps.Equal(got.Metadata, want.Metadata) ||
+				!equalTimePtr(got.PasswordChangedAt, want.PasswordChangedAt) {
 				t.Errorf("merged\n got  %+v\n want %+v", got, want)
 			}
 			if got.AuthSystem != reg.AuthSystem {

@@ -25,6 +25,10 @@ type User struct {
 	Blocked   bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// PasswordChangedAt is the provider's record of the last password change (Auth0
+	// last_password_reset); zero when the provider does not say. A change made at the provider
+	// directly ends the sessions this service issued before it.
+	PasswordChangedAt time.Time
 }
 
 // NewUser is what Create sends.

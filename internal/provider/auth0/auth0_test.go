@@ -43,7 +43,8 @@ const userJSON = `{
   "app_metadata": {"facts": ["x"]},
   "blocked": false,
   "created_at": "2023-01-25T19:00:26.539Z",
-  "updated_at": "2023-01-26T08:15:00.000Z"
+  "updated_at": "2023-01-26T08:15:00.000Z",
+  "last_password_reset": "2023-01-26T08:14:59.120Z"
 }`
 
 var wantUser = provider.User{
@@ -57,6 +58,8 @@ var wantUser = provider.User{
 	},
 	CreatedAt: time.Date(2023, 1, 25, 19, 0, 26, 539e6, time.UTC),
 	UpdatedAt: time.Date(2023, 1, 26, 8, 15, 0, 0, time.UTC),
+	// Issue 9, finding 4: the provider's record of a password change ends older sessions.
+	PasswordChangedAt: time.Date(2023, 1, 26, 8, 14, 59, 120e6, time.UTC),
 }
 
 const (

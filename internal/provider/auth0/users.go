@@ -26,6 +26,8 @@ type user struct {
 	Blocked       bool                       `json:"blocked"`
 	CreatedAt     time.Time                  `json:"created_at"`
 	UpdatedAt     time.Time                  `json:"updated_at"`
+	// LastPasswordReset is set once the password was changed (PATCH or a reset ticket).
+	LastPasswordReset *time.Time `json:"last_password_reset"`
 	// Only the connection is read: identities[].user_id is a number for some social providers.
 	Identities []struct {
 		Connection string `json:"connection"`
@@ -47,16 +49,21 @@ func (u user) toProvider(op string, status int) (provider.User, error) {
 		}
 		md[k] = v
 	}
+	var pwChanged time.Time
+	if u.LastPasswordReset != nil {
+		pwChanged = u.LastPasswordReset.UTC()
+	}
 	return provider.User{
-		ID:            u.UserID,
-		Email:         u.Email,
-		EmailVerified: u.EmailVerified,
-		FirstName:     u.GivenName,
-		LastName:      u.FamilyName,
-		Metadata:      md,
-		Blocked:       u.Blocked,
-		CreatedAt:     u.CreatedAt,
-		UpdatedAt:     u.UpdatedAt,
+		PasswordChangedAt: pwChanged,
+		ID:                u.UserID,
+		Email:             u.Email,
+		EmailVerified:     u.EmailVerified,
+		FirstName:         u.GivenName,
+		LastName:          u.FamilyName,
+		Metadata:          md,
+		Blocked:           u.Blocked,
+		CreatedAt:         u.CreatedAt,
+		UpdatedAt:         u.UpdatedAt,
 	}, nil
 }
 

@@ -143,6 +143,16 @@ func (f *Fake) Block(id string, blocked bool) {
 	}
 }
 
+// ChangePasswordDirectly sets the user's password at the provider, as the provider's own pages
+// would, recording when (provider.User.PasswordChangedAt): this service is not told.
+func (f *Fake) ChangePasswordDirectly(id, password string, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if a, ok := f.users[id]; ok {
+		a.password, a.user.PasswordChangedAt = password, at
+	}
+}
+
 // RequireVerified makes Login refuse users whose email is not verified, as providers configured
 // so do (provider.ErrNotVerified).
 func (f *Fake) RequireVerified(on bool) {
