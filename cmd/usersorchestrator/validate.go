@@ -145,8 +145,10 @@ func splitHead(data []byte) (head, body []byte) {
 func writeText(w io.Writer, res contract.Result) {
 	if len(res.Violations) == 0 {
 		fmt.Fprintf(w, "valid: %s\n", res.OperationID)
+		writeNotes(w, res.Notes)
 		return
 	}
+	defer writeNotes(w, res.Notes)
 	op := res.OperationID
 	if op == "" {
 		op = "no operation"
@@ -161,6 +163,14 @@ func writeText(w io.Writer, res contract.Result) {
 	}
 }
 
+// writeNotes lists the names accepted in another spelling than the contract's: the server
+// accepts them too, but a consumer may want to send the contract's own.
+func writeNotes(w io.Writer, notes []contract.Note) {
+	for _, n := range notes {
+		fmt.Fprintf(w, "note: %s (accepted; the contract spells it %s)\n", n.Where, n.Canonical)
+	}
+}
+
 func writeJSON(w io.Writer, res contract.Result) {
 	type violation struct {
 		Status int    `json:"status"`
@@ -169,11 +179,19 @@ func writeJSON(w io.Writer, res contract.Result) {
 		Where  string `json:"where"`
 		Detail string `json:"detail"`
 	}
+	type note struct {
+		Where     string `json:"where"`
+		Canonical string `json:"canonical"`
+	}
 	out := struct {
 		Valid      bool        `json:"valid"`
 		Operation  string      `json:"operationId,omitempty"`
 		Violations []violation `json:"violations"`
-	}{Valid: len(res.Violations) == 0, Operation: res.OperationID, Violations: []violation{}}
+		Notes      []note      `json:"notes"`
+	}{Valid: len(res.Violations) == 0, Operation: res.OperationID, Violations: []violation{}, Notes: []note{}}
+	for _, n := range res.Notes {
+		out.Notes = append(out.Notes, note{Where: n.Where, Canonical: n.Canonical})
+	}
 	for _, v := range res.Violations {
 		out.Violations = append(out.Violations, violation{v.Code.Status(), string(v.Code), v.Text(), v.Where, v.Problem})
 	}

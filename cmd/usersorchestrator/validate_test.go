@@ -62,6 +62,13 @@ func TestValidateAgreesWithTheServer(t *testing.T) {
 		{"trailing slash form", "GET", "/v4/Users/abc/", "", ""},
 		{"unknown path", "GET", "/v4/Customers", "", ""},
 		{"body too large", "POST", "/v4/Users", `{"email":"jane@example.com","firstName":"` + strings.Repeat("x", 70<<10) + `"}`, ""},
+		{"PascalCase names", "POST", "/v4/Users", `{"Email":"pascal@example.com","Password":"correct-horse","IgnoreProvider":true}`, ""},
+		{"PascalCase query", "GET", "/v4/Users?Email=pascal@example.com&IgnoreProvider=true", "", ""},
+		{"a name in two spellings", "POST", "/v4/Users", `{"email":"jane@example.com","Email":"john@example.com"}`, ""},
+		{"a query name in two spellings", "GET", "/v4/Users?email=jane@example.com&EMAIL=john@example.com", "", ""},
+		{"trailing data", "POST", "/v4/Users/Authentication", `{"token":"abc"} {"token":"def"}`, ""},
+		{"duplicate key", "POST", "/v4/Users", `{"email":"jane@example.com","email":"john@example.com"}`, ""},
+		{"invalid UTF-8", "POST", "/v4/Users", "{\"email\":\"jane@example.com\",\"firstName\":\"J\xffne\"}", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,5 +127,36 @@ func TestValidateReadsARawRequestFile(t *testing.T) {
 	}
 	if code := run([]string{"validate", "-file", filepath.Join(t.TempDir(), "missing")}, nil, &out, &out, func(string) string { return "" }); code != 2 {
 		t.Errorf("a missing file must exit 2, got %d", code)
+	}
+}
+
+// TestValidateNotesOtherSpellings: a PascalCase name is accepted and the command says which
+// contract name it was read as; strict JSON problems are named.
+func TestValidateNotesOtherSpellings(t *testing.T) {
+	hdr := []string{"-H", "Authorization: Bearer x.y.z", "-H", "X-SourceSystem: Web", "-H", "X-ClientCode: demo", "-H", "X-PaperCode: demo", "-H", "X-ClientGroupCode: demo"}
+	var out bytes.Buffer
+	args := append([]string{"validate", "-method", "POST", "-url", "/v4/Users?", "-d", `{"Email":"jane@example.com","IgnoreProvider":true}`}, hdr...)
+	if code := run(args, nil, &out, &out, func(string) string { return "" }); code != 0 {
+		t.Fatalf("exit %d: %s", code, out.String())
+	}
+	want := "valid: createUser\nnote: body.Email (accepted; the contract spells it email)\nnote: body.IgnoreProvider (accepted; the contract spells it ignoreProvider)\n"
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
+	tests := []struct{ body, want string }{
+		{`{"email":"a@example.com"} {}`, "Invalid InputModel - body: has data after the JSON value"},
+		{`{"email":"a@example.com","email":"b@example.com"}`, "Invalid InputModel - body.email: is given twice"},
+		{"{\"email\":\"a@example.com\",\"firstName\":\"\xc3\"}", "Invalid InputModel - body: is not valid UTF-8"},
+		{`{"email":"a@example.com","EMAIL":"b@example.com"}`, "Invalid InputModel - body.email: is given twice, as EMAIL and email"},
+	}
+	for _, tt := range tests {
+		p := filepath.Join(t.TempDir(), "body.json")
+		if err := os.WriteFile(p, []byte(tt.body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		exit, v := runValidate(t, append([]string{"-method", "POST", "-url", "/v4/Users", "-d", "@" + p}, hdr...)...)
+		if exit != 1 || len(v.Violations) == 0 || v.Violations[0].Text != tt.want || v.Violations[0].Code != "UsersOrchestrator_E400_00" {
+			t.Errorf("%q: exit %d %+v, want %q", tt.body, exit, v, tt.want)
+		}
 	}
 }
