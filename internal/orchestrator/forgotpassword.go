@@ -84,7 +84,7 @@ func (o *Orchestrator) finishForgotPassword(ctx context.Context, c Call, encrypt
 	if err != nil {
 		return tok, err
 	}
-	f, err := o.readUser(ctx, c, tok.CustomerRegistrationID, o.linkedProvider(ctx, c, tok.CustomerRegistrationID), readByID, WorkflowForgotPassword)
+	f, err := o.readPasswordHolder(ctx, c, tok.CustomerRegistrationID, readByID, WorkflowForgotPassword)
 	if err != nil {
 		return tok, err
 	}
@@ -95,7 +95,7 @@ func (o *Orchestrator) finishForgotPassword(ctx context.Context, c Call, encrypt
 		}
 		return err
 	}
-	if !f.linked() {
+	if !providerHolds(f) {
 		// Subscribe holds the password: the new hash and the used-up link land together.
 		return tok, o.setPassword(ctx, c, f, password, WorkflowForgotPassword, func(tx registration.Store) error { return useUp(ctx, tx) })
 	}
@@ -111,14 +111,4 @@ func (o *Orchestrator) finishForgotPassword(ctx context.Context, c Call, encrypt
 		}
 	}
 	return tok, err
-}
-
-// linkedProvider tells whether the user's password lives in the tenant's provider: the tenant has
-// one and the registration was made through it (forgot password has no ignoreProvider flag).
-func (o *Orchestrator) linkedProvider(ctx context.Context, c Call, crid string) bool {
-	if !c.Tenant.HasProvider() {
-		return false
-	}
-	reg, err := o.Store.Get(ctx, c.Tenant.Key, crid)
-	return err == nil && reg.AuthSystem != ""
 }

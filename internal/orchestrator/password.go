@@ -12,7 +12,7 @@ import (
 
 // UpdatePassword is PATCH /v4/Users/{customerRegistrationId}/Password.
 func (o *Orchestrator) UpdatePassword(ctx context.Context, c Call, crid, password string, ignoreProvider bool) error {
-	f, err := o.readUser(ctx, c, crid, c.useProvider(ignoreProvider), readByID, WorkflowGetByID)
+	f, err := o.readUser(ctx, c, crid, askProvider(c, ignoreProvider), readByID, WorkflowGetByID)
 	if err != nil {
 		return err
 	}
@@ -25,10 +25,10 @@ func (o *Orchestrator) UpdatePassword(ctx context.Context, c Call, crid, passwor
 func (o *Orchestrator) setPassword(ctx context.Context, c Call, f found, password string, w Workflow, inTx func(tx registration.Store) error) error {
 	crid := f.reg.CustomerRegistrationID
 	var hash string
-	if f.linked() {
-		start := o.Now()
-		err := c.provider().ChangePassword(ctx, crid, password)
-		o.observe(ctx, c, events.AuthSystemChangePassword, crid, start, err)
+	if providerHolds(f) {
+		err := timedErr(ctx, o, c, step{ev: events.AuthSystemChangePassword, crid: crid}, func() error {
+			return c.provider().ChangePassword(ctx, crid, password)
+		})
 		switch {
 		case errors.Is(err, provider.ErrRejected):
 			return errors.Join(ErrRejected, err)

@@ -143,3 +143,12 @@ func withQuery(base string, kv ...string) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// returnURL applies the tenant's policy to a returnUrl from a request.
+func returnURL(c Call, requested string) (string, error) {
+	u, ok := c.Tenant.ReturnURL(requested)
+	if !ok {
+		return "", &InvalidInputError{Field: "body.returnUrl", Problem: "its host is not allowed for this tenant"}
+	}
+	return u, nil
+}
