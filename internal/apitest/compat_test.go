@@ -3,9 +3,13 @@ package apitest_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
+	"usersorchestrator/gen/client"
 	"usersorchestrator/internal/apitest"
+	"usersorchestrator/internal/config"
+	"usersorchestrator/internal/tenant"
 )
 
 // TestNamesBindAsASPNETDoes: a consumer written against the published tables (PascalCase body
@@ -64,5 +68,52 @@ func TestStrictJSON(t *testing.T) {
 		if ids := userIDs(t, got.Data); status != http.StatusOK || len(ids) != 0 {
 			t.Errorf("%s was created: %d %s", email, status, got.Raw)
 		}
+	}
+}
+
+// TestPasswordPolicyIsTheTenants: the length of a new password is the tenant's policy, checked by
+// the workflows (create, update password, finish forgot password) and answered with E400 as a
+// provider's policy refusal is; a refused password changes nothing.
+func TestPasswordPolicyIsTheTenants(t *testing.T) {
+	lenient := config.Default().Tenants[0]
+	lenient.ClientCode, lenient.PaperCode, lenient.ClientGroupCode = "lenient", "lenient", "lenient"
+	lenient.PasswordPolicy = &config.PasswordPolicy{MinLength: 4, MaxLength: 10}
+	env := apitest.Start(t, apitest.WithTenants(config.Default().Tenants[0], lenient))
+	asLenient := env.As(tenant.Key{ClientCode: "lenient", PaperCode: "lenient", ClientGroupCode: "lenient"})
+
+	// The default tenant: 8 to 128 characters.
+	for _, body := range []string{`{"email":"short@example.com","password":"string"}`,
+		`{"email":"short@example.com","password":"` + strings.Repeat("p", 129) + `"}`} {
+		if status, got, _ := env.Do("POST", "/v4/Users", body); status != 400 || got.Message.Code != "UsersOrchestrator_E400" || got.Message.Text != "Bad Request" {
+			t.Errorf("create %s: %d %s", body, status, got.Raw)
+		}
+	}
+	if _, got, _ := env.Do("GET", "/v4/Users?email=short@example.com", ""); len(userIDs(t, got.Data)) != 0 {
+		t.Errorf("a refused create left a user: %s", got.Raw)
+	}
+	ref := env.CreateUser(client.CreateUserRequest{Email: "jane@example.com", Password: apitest.Ptr("correct-horse")})
+	if status, got, _ := env.Do("PATCH", "/v4/Users/"+ref.CustomerRegistrationId+"/Password", `{"password":"string"}`); status != 400 || got.Message.Code != "UsersOrchestrator_E400" {
+		t.Errorf("update password: %d %s", status, got.Raw)
+	}
+	authenticate(t, env, "jane@example.com", "correct-horse") // unchanged
+	status, got, _ := env.Do("POST", "/v4/Users/ForgotPassword", `{"loginName":"jane@example.com"}`)
+	if status != 200 {
+		t.Fatalf("forgot password: %d %s", status, got.Raw)
+	}
+	var start struct{ EncryptedEventId string }
+	_ = json.Unmarshal(got.Data, &start)
+	if status, got, _ := env.Do("POST", "/v4/Users/ForgotPassword/Finish", `{"encryptedEventId":"`+start.EncryptedEventId+`","password":"string"}`); status != 400 || got.Message.Code != "UsersOrchestrator_E400" {
+		t.Errorf("finish with a short password: %d %s", status, got.Raw)
+	}
+	if status, got, _ := env.Do("POST", "/v4/Users/ForgotPassword/Finish", `{"encryptedEventId":"`+start.EncryptedEventId+`","password":"long-enough-1"}`); status != 200 {
+		t.Errorf("the link was used up by a refused password: %d %s", status, got.Raw)
+	}
+
+	// A tenant with its own policy: 4 to 10 characters.
+	if status, got, _ := env.Do("POST", "/v4/Users", `{"email":"lenient@example.com","password":"string"}`, asLenient); status != 200 {
+		t.Errorf("create within the tenant's policy: %d %s", status, got.Raw)
+	}
+	if status, got, _ := env.Do("POST", "/v4/Users", `{"email":"strict@example.com","password":"correct-horse"}`, asLenient); status != 400 || got.Message.Code != "UsersOrchestrator_E400" {
+		t.Errorf("create over the tenant's maximum: %d %s", status, got.Raw)
 	}
 }

@@ -36,6 +36,11 @@ func (o *Orchestrator) Create(ctx context.Context, c Call, in CreateInput) (User
 	if err != nil {
 		return UserRef{}, err
 	}
+	if in.Password != "" {
+		if err := passwordPolicy(c, in.Password); err != nil {
+			return UserRef{}, err
+		}
+	}
 	crid, err := o.requestedID(c, in)
 	if err != nil {
 		return UserRef{}, err
@@ -50,7 +55,8 @@ func (o *Orchestrator) Create(ctx context.Context, c Call, in CreateInput) (User
 }
 
 // requestedID is the id the caller asked for, plain or encrypted ("" for none); the two forms
-// must agree when both are given.
+// must agree when both are given. Create's published codes do not include E400_02 (the selectors'
+// "cannot be decrypted"), so an encrypted id that does not open is E400_00 naming the field.
 func (o *Orchestrator) requestedID(c Call, in CreateInput) (string, error) {
 	crid := in.CustomerRegistrationID
 	if in.EncryptedCustomerRegistrationID == "" {
@@ -58,10 +64,10 @@ func (o *Orchestrator) requestedID(c Call, in CreateInput) (string, error) {
 	}
 	id, err := o.open(c, purposeID, in.EncryptedCustomerRegistrationID)
 	if err != nil {
-		return "", err
+		return "", &InvalidInputError{Field: "body.encryptedCustomerRegistrationId", Problem: "is not an id this service encrypted for this tenant"}
 	}
 	if crid != "" && crid != id {
-		return "", ErrInvalidEncrypted
+		return "", &InvalidInputError{Field: "body.encryptedCustomerRegistrationId", Problem: "names another user than customerRegistrationId"}
 	}
 	return id, nil
 }
