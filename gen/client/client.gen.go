@@ -337,7 +337,8 @@ func (e GetUsersParamsOrderByType) Valid() bool {
 	}
 }
 
-// AuthenticateRequest Either `loginName` and `password`, or `token`.
+// AuthenticateRequest `token`, or `loginName` and `password`, or all three (the token then takes precedence and
+// the other two are ignored).
 type AuthenticateRequest struct {
 	// IgnoreProvider When true the credentials are checked against Subscribe only.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
@@ -413,7 +414,9 @@ type CreateUserRequest struct {
 	// Example: {"acceptsEmailOffers":"1","ebill_flag":"true","phoneNumber":"5551234567"}
 	Metadata *Metadata `json:"metadata,omitempty"`
 
-	// Password The user's password, 8 to 128 characters. Absent or empty creates the user passwordless.
+	// Password The user's password, within the tenant's password policy (8 to 128 characters unless
+	// the tenant sets another; refused with `UsersOrchestrator_E400`). Absent or empty creates
+	// the user passwordless.
 	Password *string `json:"password,omitempty"`
 
 	// ReturnUrl The absolute http(s) address the emailed link leads to. Its host must be one the tenant
@@ -498,7 +501,9 @@ type ForgotPasswordFinishRequest struct {
 	// EncryptedEventId A value encrypted by this service (authenticated encryption, URL-safe base64 without padding).
 	EncryptedEventId EncryptedValue `json:"encryptedEventId"`
 
-	// Password A password of 8 to 128 characters. It is stored only as a hash and never returned nor logged.
+	// Password A new password. Its length is the tenant's password policy (8 to 128 characters unless
+	// the tenant sets another); a password the policy refuses answers `UsersOrchestrator_E400`.
+	// It is stored only as a hash and never returned nor logged.
 	Password Password `json:"password"`
 }
 
@@ -616,7 +621,9 @@ type Metadata map[string]string
 // Example: {"city":"Springfield","photo":null}
 type MetadataUpdate map[string]*string
 
-// Password A password of 8 to 128 characters. It is stored only as a hash and never returned nor logged.
+// Password A new password. Its length is the tenant's password policy (8 to 128 characters unless
+// the tenant sets another); a password the policy refuses answers `UsersOrchestrator_E400`.
+// It is stored only as a hash and never returned nor logged.
 type Password = string
 
 // ReturnUrl The absolute http(s) address the emailed link leads to. Its host must be one the tenant
@@ -650,7 +657,9 @@ type UpdatePasswordRequest struct {
 	// IgnoreProvider When true only Subscribe's password is changed, not the identity provider's.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
 
-	// Password A password of 8 to 128 characters. It is stored only as a hash and never returned nor logged.
+	// Password A new password. Its length is the tenant's password policy (8 to 128 characters unless
+	// the tenant sets another); a password the policy refuses answers `UsersOrchestrator_E400`.
+	// It is stored only as a hash and never returned nor logged.
 	Password Password `json:"password"`
 }
 
@@ -1311,6 +1320,12 @@ type ClientInterface interface {
 	// user is created in the provider first; if Subscribe then fails, the provider user is
 	// removed again.
 	//
+	// `encryptedCustomerRegistrationId` is the id as this service encrypted it for this tenant,
+	// instead of (or agreeing with) `customerRegistrationId`. A value that is malformed, does not
+	// decrypt, or names another user than `customerRegistrationId` answers
+	// `UsersOrchestrator_E400_00` naming the field: Create's published codes do not include
+	// `UsersOrchestrator_E400_02`, which is published for the GET selectors.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v4/Users (the `CreateUser` operationId).
@@ -1335,6 +1350,12 @@ type ClientInterface interface {
 	// user is created in the provider first; if Subscribe then fails, the provider user is
 	// removed again.
 	//
+	// `encryptedCustomerRegistrationId` is the id as this service encrypted it for this tenant,
+	// instead of (or agreeing with) `customerRegistrationId`. A value that is malformed, does not
+	// decrypt, or names another user than `customerRegistrationId` answers
+	// `UsersOrchestrator_E400_00` naming the field: Create's published codes do not include
+	// `UsersOrchestrator_E400_02`, which is published for the GET selectors.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v4/Users (the `CreateUser` operationId).
@@ -1342,8 +1363,11 @@ type ClientInterface interface {
 
 	// AuthenticateWithBody Authenticate with login name and password, or with a token
 	//
-	// Send either `loginName` and `password`, or `token` (a session token from an earlier
-	// Authenticate, or an access token of the tenant's provider); both or neither answer
+	// Send `token` (a session token from an earlier Authenticate, or an access token of the
+	// tenant's provider), or `loginName` and `password`, or all three, as the published example
+	// does. **Precedence**: a `token`, when given, is what is checked, and `loginName` and
+	// `password` are then ignored; without a token, `loginName` and `password` are checked. Only a
+	// request with neither a token nor both of `loginName` and `password` answers
 	// `UsersOrchestrator_E400_00`. On success `data.user` is the user (never with a password) and
 	// `data.cookieTokens` holds the session token `uo_session`, valid for the tenant's
 	// `durationDays`, plus the provider's own tokens for provider tenants.
@@ -1362,8 +1386,11 @@ type ClientInterface interface {
 
 	// Authenticate Authenticate with login name and password, or with a token
 	//
-	// Send either `loginName` and `password`, or `token` (a session token from an earlier
-	// Authenticate, or an access token of the tenant's provider); both or neither answer
+	// Send `token` (a session token from an earlier Authenticate, or an access token of the
+	// tenant's provider), or `loginName` and `password`, or all three, as the published example
+	// does. **Precedence**: a `token`, when given, is what is checked, and `loginName` and
+	// `password` are then ignored; without a token, `loginName` and `password` are checked. Only a
+	// request with neither a token nor both of `loginName` and `password` answers
 	// `UsersOrchestrator_E400_00`. On success `data.user` is the user (never with a password) and
 	// `data.cookieTokens` holds the session token `uo_session`, valid for the tenant's
 	// `durationDays`, plus the provider's own tokens for provider tenants.
@@ -1410,8 +1437,8 @@ type ClientInterface interface {
 	//
 	// Sets the new `password` of the user the `encryptedEventId` was issued for, in the provider
 	// first when the user is kept there. The link is used up: a second Finish with it answers
-	// `UsersOrchestrator_E400_13`. A password the provider refuses answers `UsersOrchestrator_E400`
-	// and leaves the link usable.
+	// `UsersOrchestrator_E400_13`. A password the tenant's password policy or the provider
+	// refuses answers `UsersOrchestrator_E400` and leaves the link usable.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1422,8 +1449,8 @@ type ClientInterface interface {
 	//
 	// Sets the new `password` of the user the `encryptedEventId` was issued for, in the provider
 	// first when the user is kept there. The link is used up: a second Finish with it answers
-	// `UsersOrchestrator_E400_13`. A password the provider refuses answers `UsersOrchestrator_E400`
-	// and leaves the link usable.
+	// `UsersOrchestrator_E400_13`. A password the tenant's password policy or the provider
+	// refuses answers `UsersOrchestrator_E400` and leaves the link usable.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1567,7 +1594,8 @@ type ClientInterface interface {
 	// UpdatePasswordWithBody Set a new password
 	//
 	// Sets the user's password to `password`, in the provider first when the tenant has one.
-	// A password the provider refuses (its password policy) answers `UsersOrchestrator_E400`.
+	// A password the tenant's password policy or the provider's refuses answers
+	// `UsersOrchestrator_E400`, and nothing changes.
 	// The subscriber is told by email that the password changed.
 	//
 	// Takes any type of body and a specified content type.
@@ -1578,7 +1606,8 @@ type ClientInterface interface {
 	// UpdatePassword Set a new password
 	//
 	// Sets the user's password to `password`, in the provider first when the tenant has one.
-	// A password the provider refuses (its password policy) answers `UsersOrchestrator_E400`.
+	// A password the tenant's password policy or the provider's refuses answers
+	// `UsersOrchestrator_E400`, and nothing changes.
 	// The subscriber is told by email that the password changed.
 	//
 	// Takes a body of the `application/json` content type.
@@ -1637,6 +1666,12 @@ func (c *Client) GetUsers(ctx context.Context, params *GetUsersParams, reqEditor
 // user is created in the provider first; if Subscribe then fails, the provider user is
 // removed again.
 //
+// `encryptedCustomerRegistrationId` is the id as this service encrypted it for this tenant,
+// instead of (or agreeing with) `customerRegistrationId`. A value that is malformed, does not
+// decrypt, or names another user than `customerRegistrationId` answers
+// `UsersOrchestrator_E400_00` naming the field: Create's published codes do not include
+// `UsersOrchestrator_E400_02`, which is published for the GET selectors.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v4/Users (the `CreateUser` operationId).
@@ -1671,6 +1706,12 @@ func (c *Client) CreateUserWithBody(ctx context.Context, params *CreateUserParam
 // user is created in the provider first; if Subscribe then fails, the provider user is
 // removed again.
 //
+// `encryptedCustomerRegistrationId` is the id as this service encrypted it for this tenant,
+// instead of (or agreeing with) `customerRegistrationId`. A value that is malformed, does not
+// decrypt, or names another user than `customerRegistrationId` answers
+// `UsersOrchestrator_E400_00` naming the field: Create's published codes do not include
+// `UsersOrchestrator_E400_02`, which is published for the GET selectors.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v4/Users (the `CreateUser` operationId).
@@ -1688,8 +1729,11 @@ func (c *Client) CreateUser(ctx context.Context, params *CreateUserParams, body 
 
 // AuthenticateWithBody Authenticate with login name and password, or with a token
 //
-// Send either `loginName` and `password`, or `token` (a session token from an earlier
-// Authenticate, or an access token of the tenant's provider); both or neither answer
+// Send `token` (a session token from an earlier Authenticate, or an access token of the
+// tenant's provider), or `loginName` and `password`, or all three, as the published example
+// does. **Precedence**: a `token`, when given, is what is checked, and `loginName` and
+// `password` are then ignored; without a token, `loginName` and `password` are checked. Only a
+// request with neither a token nor both of `loginName` and `password` answers
 // `UsersOrchestrator_E400_00`. On success `data.user` is the user (never with a password) and
 // `data.cookieTokens` holds the session token `uo_session`, valid for the tenant's
 // `durationDays`, plus the provider's own tokens for provider tenants.
@@ -1718,8 +1762,11 @@ func (c *Client) AuthenticateWithBody(ctx context.Context, params *AuthenticateP
 
 // Authenticate Authenticate with login name and password, or with a token
 //
-// Send either `loginName` and `password`, or `token` (a session token from an earlier
-// Authenticate, or an access token of the tenant's provider); both or neither answer
+// Send `token` (a session token from an earlier Authenticate, or an access token of the
+// tenant's provider), or `loginName` and `password`, or all three, as the published example
+// does. **Precedence**: a `token`, when given, is what is checked, and `loginName` and
+// `password` are then ignored; without a token, `loginName` and `password` are checked. Only a
+// request with neither a token nor both of `loginName` and `password` answers
 // `UsersOrchestrator_E400_00`. On success `data.user` is the user (never with a password) and
 // `data.cookieTokens` holds the session token `uo_session`, valid for the tenant's
 // `durationDays`, plus the provider's own tokens for provider tenants.
@@ -1796,8 +1843,8 @@ func (c *Client) StartForgotPassword(ctx context.Context, params *StartForgotPas
 //
 // Sets the new `password` of the user the `encryptedEventId` was issued for, in the provider
 // first when the user is kept there. The link is used up: a second Finish with it answers
-// `UsersOrchestrator_E400_13`. A password the provider refuses answers `UsersOrchestrator_E400`
-// and leaves the link usable.
+// `UsersOrchestrator_E400_13`. A password the tenant's password policy or the provider
+// refuses answers `UsersOrchestrator_E400` and leaves the link usable.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1818,8 +1865,8 @@ func (c *Client) FinishForgotPasswordWithBody(ctx context.Context, params *Finis
 //
 // Sets the new `password` of the user the `encryptedEventId` was issued for, in the provider
 // first when the user is kept there. The link is used up: a second Finish with it answers
-// `UsersOrchestrator_E400_13`. A password the provider refuses answers `UsersOrchestrator_E400`
-// and leaves the link usable.
+// `UsersOrchestrator_E400_13`. A password the tenant's password policy or the provider
+// refuses answers `UsersOrchestrator_E400` and leaves the link usable.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2093,7 +2140,8 @@ func (c *Client) GetUserEvents(ctx context.Context, customerRegistrationId Custo
 // UpdatePasswordWithBody Set a new password
 //
 // Sets the user's password to `password`, in the provider first when the tenant has one.
-// A password the provider refuses (its password policy) answers `UsersOrchestrator_E400`.
+// A password the tenant's password policy or the provider's refuses answers
+// `UsersOrchestrator_E400`, and nothing changes.
 // The subscriber is told by email that the password changed.
 //
 // Takes any type of body and a specified content type.
@@ -2114,7 +2162,8 @@ func (c *Client) UpdatePasswordWithBody(ctx context.Context, customerRegistratio
 // UpdatePassword Set a new password
 //
 // Sets the user's password to `password`, in the provider first when the tenant has one.
-// A password the provider refuses (its password policy) answers `UsersOrchestrator_E400`.
+// A password the tenant's password policy or the provider's refuses answers
+// `UsersOrchestrator_E400`, and nothing changes.
 // The subscriber is told by email that the password changed.
 //
 // Takes a body of the `application/json` content type.
@@ -3620,6 +3669,12 @@ type ClientWithResponsesInterface interface {
 	// user is created in the provider first; if Subscribe then fails, the provider user is
 	// removed again.
 	//
+	// `encryptedCustomerRegistrationId` is the id as this service encrypted it for this tenant,
+	// instead of (or agreeing with) `customerRegistrationId`. A value that is malformed, does not
+	// decrypt, or names another user than `customerRegistrationId` answers
+	// `UsersOrchestrator_E400_00` naming the field: Create's published codes do not include
+	// `UsersOrchestrator_E400_02`, which is published for the GET selectors.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v4/Users (the `CreateUser` operationId).
@@ -3644,6 +3699,12 @@ type ClientWithResponsesInterface interface {
 	// user is created in the provider first; if Subscribe then fails, the provider user is
 	// removed again.
 	//
+	// `encryptedCustomerRegistrationId` is the id as this service encrypted it for this tenant,
+	// instead of (or agreeing with) `customerRegistrationId`. A value that is malformed, does not
+	// decrypt, or names another user than `customerRegistrationId` answers
+	// `UsersOrchestrator_E400_00` naming the field: Create's published codes do not include
+	// `UsersOrchestrator_E400_02`, which is published for the GET selectors.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v4/Users (the `CreateUser` operationId).
@@ -3651,8 +3712,11 @@ type ClientWithResponsesInterface interface {
 
 	// AuthenticateWithBodyWithResponse Authenticate with login name and password, or with a token
 	//
-	// Send either `loginName` and `password`, or `token` (a session token from an earlier
-	// Authenticate, or an access token of the tenant's provider); both or neither answer
+	// Send `token` (a session token from an earlier Authenticate, or an access token of the
+	// tenant's provider), or `loginName` and `password`, or all three, as the published example
+	// does. **Precedence**: a `token`, when given, is what is checked, and `loginName` and
+	// `password` are then ignored; without a token, `loginName` and `password` are checked. Only a
+	// request with neither a token nor both of `loginName` and `password` answers
 	// `UsersOrchestrator_E400_00`. On success `data.user` is the user (never with a password) and
 	// `data.cookieTokens` holds the session token `uo_session`, valid for the tenant's
 	// `durationDays`, plus the provider's own tokens for provider tenants.
@@ -3671,8 +3735,11 @@ type ClientWithResponsesInterface interface {
 
 	// AuthenticateWithResponse Authenticate with login name and password, or with a token
 	//
-	// Send either `loginName` and `password`, or `token` (a session token from an earlier
-	// Authenticate, or an access token of the tenant's provider); both or neither answer
+	// Send `token` (a session token from an earlier Authenticate, or an access token of the
+	// tenant's provider), or `loginName` and `password`, or all three, as the published example
+	// does. **Precedence**: a `token`, when given, is what is checked, and `loginName` and
+	// `password` are then ignored; without a token, `loginName` and `password` are checked. Only a
+	// request with neither a token nor both of `loginName` and `password` answers
 	// `UsersOrchestrator_E400_00`. On success `data.user` is the user (never with a password) and
 	// `data.cookieTokens` holds the session token `uo_session`, valid for the tenant's
 	// `durationDays`, plus the provider's own tokens for provider tenants.
@@ -3719,8 +3786,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Sets the new `password` of the user the `encryptedEventId` was issued for, in the provider
 	// first when the user is kept there. The link is used up: a second Finish with it answers
-	// `UsersOrchestrator_E400_13`. A password the provider refuses answers `UsersOrchestrator_E400`
-	// and leaves the link usable.
+	// `UsersOrchestrator_E400_13`. A password the tenant's password policy or the provider
+	// refuses answers `UsersOrchestrator_E400` and leaves the link usable.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3731,8 +3798,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Sets the new `password` of the user the `encryptedEventId` was issued for, in the provider
 	// first when the user is kept there. The link is used up: a second Finish with it answers
-	// `UsersOrchestrator_E400_13`. A password the provider refuses answers `UsersOrchestrator_E400`
-	// and leaves the link usable.
+	// `UsersOrchestrator_E400_13`. A password the tenant's password policy or the provider
+	// refuses answers `UsersOrchestrator_E400` and leaves the link usable.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3880,7 +3947,8 @@ type ClientWithResponsesInterface interface {
 	// UpdatePasswordWithBodyWithResponse Set a new password
 	//
 	// Sets the user's password to `password`, in the provider first when the tenant has one.
-	// A password the provider refuses (its password policy) answers `UsersOrchestrator_E400`.
+	// A password the tenant's password policy or the provider's refuses answers
+	// `UsersOrchestrator_E400`, and nothing changes.
 	// The subscriber is told by email that the password changed.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -3891,7 +3959,8 @@ type ClientWithResponsesInterface interface {
 	// UpdatePasswordWithResponse Set a new password
 	//
 	// Sets the user's password to `password`, in the provider first when the tenant has one.
-	// A password the provider refuses (its password policy) answers `UsersOrchestrator_E400`.
+	// A password the tenant's password policy or the provider's refuses answers
+	// `UsersOrchestrator_E400`, and nothing changes.
 	// The subscriber is told by email that the password changed.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -5132,6 +5201,12 @@ func (c *ClientWithResponses) GetUsersWithResponse(ctx context.Context, params *
 // user is created in the provider first; if Subscribe then fails, the provider user is
 // removed again.
 //
+// `encryptedCustomerRegistrationId` is the id as this service encrypted it for this tenant,
+// instead of (or agreeing with) `customerRegistrationId`. A value that is malformed, does not
+// decrypt, or names another user than `customerRegistrationId` answers
+// `UsersOrchestrator_E400_00` naming the field: Create's published codes do not include
+// `UsersOrchestrator_E400_02`, which is published for the GET selectors.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v4/Users (the `CreateUser` operationId).
@@ -5162,6 +5237,12 @@ func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context
 // user is created in the provider first; if Subscribe then fails, the provider user is
 // removed again.
 //
+// `encryptedCustomerRegistrationId` is the id as this service encrypted it for this tenant,
+// instead of (or agreeing with) `customerRegistrationId`. A value that is malformed, does not
+// decrypt, or names another user than `customerRegistrationId` answers
+// `UsersOrchestrator_E400_00` naming the field: Create's published codes do not include
+// `UsersOrchestrator_E400_02`, which is published for the GET selectors.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v4/Users (the `CreateUser` operationId).
@@ -5175,8 +5256,11 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, params
 
 // AuthenticateWithBodyWithResponse Authenticate with login name and password, or with a token
 //
-// Send either `loginName` and `password`, or `token` (a session token from an earlier
-// Authenticate, or an access token of the tenant's provider); both or neither answer
+// Send `token` (a session token from an earlier Authenticate, or an access token of the
+// tenant's provider), or `loginName` and `password`, or all three, as the published example
+// does. **Precedence**: a `token`, when given, is what is checked, and `loginName` and
+// `password` are then ignored; without a token, `loginName` and `password` are checked. Only a
+// request with neither a token nor both of `loginName` and `password` answers
 // `UsersOrchestrator_E400_00`. On success `data.user` is the user (never with a password) and
 // `data.cookieTokens` holds the session token `uo_session`, valid for the tenant's
 // `durationDays`, plus the provider's own tokens for provider tenants.
@@ -5201,8 +5285,11 @@ func (c *ClientWithResponses) AuthenticateWithBodyWithResponse(ctx context.Conte
 
 // AuthenticateWithResponse Authenticate with login name and password, or with a token
 //
-// Send either `loginName` and `password`, or `token` (a session token from an earlier
-// Authenticate, or an access token of the tenant's provider); both or neither answer
+// Send `token` (a session token from an earlier Authenticate, or an access token of the
+// tenant's provider), or `loginName` and `password`, or all three, as the published example
+// does. **Precedence**: a `token`, when given, is what is checked, and `loginName` and
+// `password` are then ignored; without a token, `loginName` and `password` are checked. Only a
+// request with neither a token nor both of `loginName` and `password` answers
 // `UsersOrchestrator_E400_00`. On success `data.user` is the user (never with a password) and
 // `data.cookieTokens` holds the session token `uo_session`, valid for the tenant's
 // `durationDays`, plus the provider's own tokens for provider tenants.
@@ -5267,8 +5354,8 @@ func (c *ClientWithResponses) StartForgotPasswordWithResponse(ctx context.Contex
 //
 // Sets the new `password` of the user the `encryptedEventId` was issued for, in the provider
 // first when the user is kept there. The link is used up: a second Finish with it answers
-// `UsersOrchestrator_E400_13`. A password the provider refuses answers `UsersOrchestrator_E400`
-// and leaves the link usable.
+// `UsersOrchestrator_E400_13`. A password the tenant's password policy or the provider
+// refuses answers `UsersOrchestrator_E400` and leaves the link usable.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5285,8 +5372,8 @@ func (c *ClientWithResponses) FinishForgotPasswordWithBodyWithResponse(ctx conte
 //
 // Sets the new `password` of the user the `encryptedEventId` was issued for, in the provider
 // first when the user is kept there. The link is used up: a second Finish with it answers
-// `UsersOrchestrator_E400_13`. A password the provider refuses answers `UsersOrchestrator_E400`
-// and leaves the link usable.
+// `UsersOrchestrator_E400_13`. A password the tenant's password policy or the provider
+// refuses answers `UsersOrchestrator_E400` and leaves the link usable.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5512,7 +5599,8 @@ func (c *ClientWithResponses) GetUserEventsWithResponse(ctx context.Context, cus
 // UpdatePasswordWithBodyWithResponse Set a new password
 //
 // Sets the user's password to `password`, in the provider first when the tenant has one.
-// A password the provider refuses (its password policy) answers `UsersOrchestrator_E400`.
+// A password the tenant's password policy or the provider's refuses answers
+// `UsersOrchestrator_E400`, and nothing changes.
 // The subscriber is told by email that the password changed.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -5529,7 +5617,8 @@ func (c *ClientWithResponses) UpdatePasswordWithBodyWithResponse(ctx context.Con
 // UpdatePasswordWithResponse Set a new password
 //
 // Sets the user's password to `password`, in the provider first when the tenant has one.
-// A password the provider refuses (its password policy) answers `UsersOrchestrator_E400`.
+// A password the tenant's password policy or the provider's refuses answers
+// `UsersOrchestrator_E400`, and nothing changes.
 // The subscriber is told by email that the password changed.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
