@@ -353,6 +353,53 @@ type AuthenticateRequest struct {
 	Token *string `json:"token,omitempty"`
 }
 
+// AuthenticatedUser The user a successful Authenticate answers with: the fields of `User`, but `state` is not
+// required, as the published example of Authenticate has none. This service always sends it.
+type AuthenticatedUser struct {
+	// AddDate When the registration was created.
+	AddDate time.Time `json:"addDate"`
+
+	// AddSource The `X-SourceSystem` of the call that created it.
+	AddSource nullable.Nullable[string] `json:"addSource,omitempty"`
+
+	// ChangeDate When the registration last changed.
+	ChangeDate time.Time `json:"changeDate"`
+
+	// ChangeSource The `X-SourceSystem` of the call that last changed it.
+	ChangeSource nullable.Nullable[string] `json:"changeSource,omitempty"`
+
+	// CustomerRegistrationId The customer registration id (CRID): the user's id in the identity provider (an Auth0
+	// `user_id`, a Gigya `UID`, a Firefly GUID), or a UUID made by this service for tenants
+	// without a provider. Letters, digits and `. _ ~ @ | : + = -`.
+	CustomerRegistrationId CustomerRegistrationId `json:"customerRegistrationId"`
+
+	// Email The email address, which is also the login name.
+	Email string `json:"email"`
+
+	// EncryptedCustomerRegistrationId The customer registration id encrypted by this service; usable as the `encryptedCustomerRegistrationId` selector.
+	EncryptedCustomerRegistrationId string `json:"encryptedCustomerRegistrationId"`
+
+	// FirstName The first name.
+	FirstName nullable.Nullable[string] `json:"firstName,omitempty"`
+
+	// LastLogoutDate When the user last logged out of the Naviga platform.
+	LastLogoutDate nullable.Nullable[time.Time] `json:"lastLogoutDate,omitempty"`
+
+	// LastName The last name.
+	LastName nullable.Nullable[string] `json:"lastName,omitempty"`
+
+	// Metadata The user's custom fields.
+	Metadata map[string]string `json:"metadata"`
+
+	// State `Standard` for every user of a tenant with an identity provider. Without a provider:
+	// `Unverified` while the email is not verified (this wins over `Lite`), else `Lite` when the user
+	// has no password, else `Standard`.
+	State *UserState `json:"state,omitempty"`
+
+	// Verified Whether the email address has been confirmed.
+	Verified bool `json:"verified"`
+}
+
 // AuthenticationEnvelope defines model for AuthenticationEnvelope.
 type AuthenticationEnvelope struct {
 	Data    AuthenticationResult `json:"data"`
@@ -366,8 +413,9 @@ type AuthenticationEnvelope struct {
 type AuthenticationResult struct {
 	CookieTokens []CookieToken `json:"cookieTokens"`
 
-	// User A subscriber's account as Subscribe holds it, merged with the provider's data when the provider was asked.
-	User User `json:"user"`
+	// User The user a successful Authenticate answers with: the fields of `User`, but `state` is not
+	// required, as the published example of Authenticate has none. This service always sends it.
+	User AuthenticatedUser `json:"user"`
 }
 
 // CookieToken A token for the consumer to keep, for example in a cookie.
