@@ -340,7 +340,7 @@ func (e GetUsersParamsOrderByType) Valid() bool {
 // AuthenticateRequest `token`, or `loginName` and `password`, or all three (the token then takes precedence and
 // the other two are ignored).
 type AuthenticateRequest struct {
-	// IgnoreProvider When true the credentials are checked against Subscribe only.
+	// IgnoreProvider When true the credentials are checked against Subscribe only. Absent means false.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
 
 	// LoginName The login name, the email address for users of this service.
@@ -446,7 +446,7 @@ type CreateUserRequest struct {
 	// FirstName The subscriber's first name.
 	FirstName *string `json:"firstName,omitempty"`
 
-	// IgnoreProvider When true the user is created in Subscribe only, not in the tenant's identity provider.
+	// IgnoreProvider When true the user is created in Subscribe only, not in the tenant's identity provider. Absent means false.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
 
 	// LastName The subscriber's last name.
@@ -471,7 +471,7 @@ type CreateUserRequest struct {
 	// allows; without it the tenant's default page is used.
 	ReturnUrl *ReturnUrl `json:"returnUrl,omitempty"`
 
-	// VerifyEmail When true the registration stays pending until the emailed code is confirmed with Verify Email.
+	// VerifyEmail When true the registration stays pending until the emailed code is confirmed with Verify Email. Absent means false.
 	VerifyEmail *bool `json:"verifyEmail,omitempty"`
 }
 
@@ -696,13 +696,13 @@ type UpdateEmailRequest struct {
 	// Email An email address. Addresses are compared without regard to case.
 	Email Email `json:"email"`
 
-	// IgnoreProvider When true only Subscribe's email is changed, not the identity provider's.
+	// IgnoreProvider When true only Subscribe's email is changed, not the identity provider's. Absent means false.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
 }
 
 // UpdatePasswordRequest defines model for UpdatePasswordRequest.
 type UpdatePasswordRequest struct {
-	// IgnoreProvider When true only Subscribe's password is changed, not the identity provider's.
+	// IgnoreProvider When true only Subscribe's password is changed, not the identity provider's. Absent means false.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
 
 	// Password A new password. Its length is the tenant's password policy (8 to 128 characters unless
@@ -716,7 +716,7 @@ type UpdateUserRequest struct {
 	// FirstName The new first name.
 	FirstName *string `json:"firstName,omitempty"`
 
-	// IgnoreProvider When true only Subscribe is changed, not the tenant's identity provider.
+	// IgnoreProvider When true only Subscribe is changed, not the tenant's identity provider. Absent means false.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
 
 	// LastLogoutDate When the user last logged out of the Naviga platform.
