@@ -48,7 +48,7 @@ func (o *Orchestrator) Authenticate(ctx context.Context, c Call, in Authenticate
 		// Authenticate By Token records the reads as Authenticate does (4601 GETBYID, 4001) and
 		// its login, like a password login.
 		start := o.Now()
-		f, err = o.userForToken(ctx, c, in.Token, askProvider(c, in.IgnoreProvider), readByID, WorkflowAuthentication)
+		f, err = o.userForToken(ctx, c, in.Token, o.askProvider(c, in.IgnoreProvider), readByID, WorkflowAuthentication)
 		o.observe(ctx, c, events.SubscribeLogin, f.reg.CustomerRegistrationID, start, err)
 		if err != nil {
 			return Authentication{}, err
@@ -88,7 +88,7 @@ func (o *Orchestrator) checkPassword(ctx context.Context, c Call, in Authenticat
 	}
 	// The provider is asked for users whose password it holds, and for users Subscribe does not
 	// know (it may hold users not yet copied in).
-	if !askProvider(c, in.IgnoreProvider) || known && !passwordInProvider(c, reg) {
+	if !o.askProvider(c, in.IgnoreProvider) || known && !o.passwordInProvider(c, reg) {
 		if !known {
 			o.Hasher.VerifyDummy(in.Password)
 			return found{}, nil, ErrInvalidCredentials
@@ -126,7 +126,7 @@ func (o *Orchestrator) checkLocalPassword(c Call, reg registration.Registration,
 // SUBSCRIBE_USER_UPDATE, as published).
 func (o *Orchestrator) providerLogin(ctx context.Context, c Call, in AuthenticateInput) (found, []CookieToken, error) {
 	s, err := timed(ctx, o, c, step{ev: events.AuthSystemLogin}, func() (provider.Session, error) {
-		return c.provider().Login(ctx, in.LoginName, in.Password)
+		return o.provider(c).Login(ctx, in.LoginName, in.Password)
 	})
 	switch {
 	case errors.Is(err, provider.ErrInvalidCredentials), errors.Is(err, provider.ErrBlocked), errors.Is(err, provider.ErrNotFound):

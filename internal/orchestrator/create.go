@@ -48,7 +48,7 @@ func (o *Orchestrator) Create(ctx context.Context, c Call, in CreateInput) (User
 	if err := o.checkAvailable(ctx, c, in.Email, crid); err != nil {
 		return UserRef{}, err
 	}
-	if askProvider(c, in.IgnoreProvider) {
+	if o.askProvider(c, in.IgnoreProvider) {
 		return o.createWithProvider(ctx, c, in, crid, link)
 	}
 	return o.createLocal(ctx, c, in, crid, link)
@@ -101,7 +101,7 @@ func (o *Orchestrator) createWithProvider(ctx context.Context, c Call, in Create
 		made = pu.ID
 	}
 	reg := o.newRegistration(c, in)
-	reg.CustomerRegistrationID, reg.AuthSystem = pu.ID, c.provider().Name()
+	reg.CustomerRegistrationID, reg.AuthSystem = pu.ID, o.provider(c).Name()
 	var setPasswordURL string
 	if in.Password == "" && created {
 		if setPasswordURL, err = o.providerPasswordLink(ctx, c, pu.ID, link); err != nil {
@@ -142,13 +142,13 @@ func (o *Orchestrator) saveNew(ctx context.Context, c Call, in CreateInput, reg 
 		ev = events.SubscribeCreatePending
 	}
 	start := o.Now()
-	err := o.inTx(ctx, func(tx registration.Store) error {
+	err := o.inTx(ctx, func(tx Store) error {
 		if err := tx.Create(ctx, reg); err != nil {
 			return err
 		}
 		// Without a provider a passwordless user has no password at all (Lite) until they choose
 		// one through this link, which is a forgot-password link of long life.
-		if in.Password == "" && setPasswordURL == "" && !passwordInProvider(c, reg) {
+		if in.Password == "" && setPasswordURL == "" && !o.passwordInProvider(c, reg) {
 			l, _, err := o.issueResetLink(ctx, tx, c, reg, link, welcomeLinkTTL)
 			if err != nil {
 				return err
@@ -227,7 +227,7 @@ func (o *Orchestrator) checkAvailable(ctx context.Context, c Call, email, crid s
 
 // createInProvider finds or makes the provider user. created tells whether this call made it.
 func (o *Orchestrator) createInProvider(ctx context.Context, c Call, crid string, in CreateInput) (pu provider.User, created bool, err error) {
-	p := c.provider()
+	p := o.provider(c)
 	if crid != "" {
 		pu, err = timed(ctx, o, c, step{ev: events.AuthSystemGet, crid: crid, notFoundIsAnswer: true}, func() (provider.User, error) {
 			return p.GetUser(ctx, crid)
@@ -283,7 +283,7 @@ func (o *Orchestrator) createInProvider(ctx context.Context, c Call, crid string
 // providerPasswordLink asks the provider for the link a passwordless user chooses a password with.
 func (o *Orchestrator) providerPasswordLink(ctx context.Context, c Call, id, returnTo string) (string, error) {
 	u, err := timed(ctx, o, c, step{ev: events.AuthSystemChangePassword, crid: id}, func() (string, error) {
-		return c.provider().PasswordChangeURL(ctx, id, returnTo)
+		return o.provider(c).PasswordChangeURL(ctx, id, returnTo)
 	})
 	if err != nil {
 		return "", fromProvider(WorkflowCreate, err)
@@ -300,11 +300,11 @@ func (o *Orchestrator) undoProviderCreate(ctx context.Context, c Call, id string
 	}
 	ctx = context.WithoutCancel(ctx)
 	err := timedErr(ctx, o, c, step{ev: events.AuthSystemDelete, crid: id}, func() error {
-		return c.provider().Delete(ctx, id)
+		return o.provider(c).Delete(ctx, id)
 	})
 	if err != nil {
 		o.Log.ErrorContext(ctx, "removing the provider user of a failed create failed; it is left orphaned in the provider",
-			"provider", c.provider().Name(), "customer_registration_id", id, "request_id", c.RequestID, "error", err)
+			"provider", o.provider(c).Name(), "customer_registration_id", id, "request_id", c.RequestID, "error", err)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 // UpdateEmail is PATCH /v4/Users/{customerRegistrationId}/Email. An address another user of the
 // tenant has answers ErrEmailInUse; the old address is told of the change.
 func (o *Orchestrator) UpdateEmail(ctx context.Context, c Call, crid, email string, ignoreProvider bool) error {
-	f, err := o.readUser(ctx, c, crid, askProvider(c, ignoreProvider), readByID, WorkflowGetByID)
+	f, err := o.readUser(ctx, c, crid, o.askProvider(c, ignoreProvider), readByID, WorkflowGetByID)
 	if err != nil {
 		return err
 	}
@@ -29,7 +29,7 @@ func (o *Orchestrator) UpdateEmail(ctx context.Context, c Call, crid, email stri
 	}
 	if providerHolds(f) {
 		_, err := timed(ctx, o, c, step{ev: events.AuthSystemChangeEmail, crid: crid}, func() (provider.User, error) {
-			return c.provider().ChangeEmail(ctx, crid, email)
+			return o.provider(c).ChangeEmail(ctx, crid, email)
 		})
 		switch {
 		case errors.Is(err, provider.ErrUserExists):
@@ -43,7 +43,7 @@ func (o *Orchestrator) UpdateEmail(ctx context.Context, c Call, crid, email stri
 		}
 	}
 	start := o.Now()
-	err = o.inTx(ctx, func(tx registration.Store) error {
+	err = o.inTx(ctx, func(tx Store) error {
 		if err := o.updateInTx(ctx, tx, c, crid, func(r *registration.Registration) { r.Email = email }); err != nil {
 			return err
 		}
@@ -75,10 +75,10 @@ func (o *Orchestrator) UpdateEmail(ctx context.Context, c Call, crid, email stri
 func (o *Orchestrator) undoProviderEmail(ctx context.Context, c Call, crid, old string) {
 	ctx = context.WithoutCancel(ctx)
 	_, err := timed(ctx, o, c, step{ev: events.AuthSystemChangeEmail, crid: crid}, func() (provider.User, error) {
-		return c.provider().ChangeEmail(ctx, crid, old)
+		return o.provider(c).ChangeEmail(ctx, crid, old)
 	})
 	if err != nil {
 		o.Log.ErrorContext(ctx, "restoring the provider's email after a failed change failed; provider and Subscribe disagree",
-			"provider", c.provider().Name(), "customer_registration_id", crid, "request_id", c.RequestID, "error", err)
+			"provider", o.provider(c).Name(), "customer_registration_id", crid, "request_id", c.RequestID, "error", err)
 	}
 }

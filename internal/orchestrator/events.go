@@ -21,16 +21,16 @@ func (o *Orchestrator) observe(ctx context.Context, c Call, ev events.Type, crid
 // inTx runs fn in one transaction of the store. The events queued before it are written first,
 // so that event ids follow the order of the calls even though the events fn writes get theirs
 // at its commit, ahead of the queue.
-func (o *Orchestrator) inTx(ctx context.Context, fn func(tx registration.Store) error) error {
+func (o *Orchestrator) inTx(ctx context.Context, fn func(tx Store) error) error {
 	if err := o.Events.Flush(ctx); err != nil {
 		return err
 	}
-	return o.Store.InTx(ctx, fn)
+	return o.Store.InTx(ctx, func(tx registration.Store) error { return fn(tx) })
 }
 
 // inlineEvents writes each event as it comes (the recorder when none is given).
 type inlineEvents struct {
-	store registration.Store
+	store Store
 	log   *slog.Logger
 }
 

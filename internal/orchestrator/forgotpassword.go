@@ -32,7 +32,7 @@ func (o *Orchestrator) StartForgotPassword(ctx context.Context, c Call, loginNam
 	}
 	start := o.Now()
 	var enc string
-	err = o.inTx(ctx, func(tx registration.Store) error {
+	err = o.inTx(ctx, func(tx Store) error {
 		var l string
 		var err error
 		if l, enc, err = o.issueResetLink(ctx, tx, c, reg, link, o.ForgotPasswordTTL); err != nil {
@@ -92,7 +92,7 @@ func (o *Orchestrator) finishForgotPassword(ctx context.Context, c Call, encrypt
 	if err != nil {
 		return tok, err
 	}
-	useUp := func(ctx context.Context, s registration.Store) error {
+	useUp := func(ctx context.Context, s Store) error {
 		err := s.UseToken(ctx, c.Tenant.Key, registration.PurposeForgotPassword, tok.ID, o.Now().UTC())
 		if errors.Is(err, registration.ErrNotFound) {
 			return ErrInvalidToken
@@ -101,7 +101,7 @@ func (o *Orchestrator) finishForgotPassword(ctx context.Context, c Call, encrypt
 	}
 	if !providerHolds(f) {
 		// Subscribe holds the password: the new hash and the used-up link land together.
-		return tok, o.setPassword(ctx, c, f, password, WorkflowForgotPassword, func(tx registration.Store) error { return useUp(ctx, tx) })
+		return tok, o.setPassword(ctx, c, f, password, WorkflowForgotPassword, func(tx Store) error { return useUp(ctx, tx) })
 	}
 	// The provider holds the password and cannot join a transaction: claim the link first, and
 	// give it back when the provider did not take the new password.

@@ -11,7 +11,7 @@ import (
 
 // GetByID is Get By Id: the user, merged with the provider's data when routed there.
 func (o *Orchestrator) GetByID(ctx context.Context, c Call, crid string, ignoreProvider bool) (User, error) {
-	f, err := o.readUser(ctx, c, crid, askProvider(c, ignoreProvider), readByID, WorkflowGetByID)
+	f, err := o.readUser(ctx, c, crid, o.askProvider(c, ignoreProvider), readByID, WorkflowGetByID)
 	if err != nil {
 		return User{}, err
 	}
@@ -55,7 +55,7 @@ func (in GetUsersInput) searching() bool {
 // GetUsers is Get By Email / Encrypted Email / Encrypted Id / Token / Query String.
 func (o *Orchestrator) GetUsers(ctx context.Context, c Call, in GetUsersInput) (UserPage, error) {
 	page := UserPage{PageSize: max(in.PageSize, 1), PageNumber: max(in.PageNumber, 1)}
-	ask := askProvider(c, in.IgnoreProvider)
+	ask := o.askProvider(c, in.IgnoreProvider)
 	var (
 		f   found
 		err error
@@ -111,7 +111,7 @@ func (o *Orchestrator) search(ctx context.Context, c Call, in GetUsersInput, pag
 		q.OrderBy = registration.OrderByID
 	}
 	if in.State != "" {
-		if c.Tenant.HasProvider() {
+		if o.provider(c) != nil {
 			// Every user of a provider tenant is Standard.
 			if in.State != StateStandard {
 				return page, nil
@@ -159,7 +159,7 @@ func (o *Orchestrator) importFromProvider(ctx context.Context, c Call, in GetUse
 		return err
 	}
 	users, err := timed(ctx, o, c, step{ev: events.AuthSystemSearch}, func() ([]provider.User, error) {
-		return c.provider().Search(ctx, provider.Query{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName, Limit: min(limit, 100)})
+		return o.provider(c).Search(ctx, provider.Query{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName, Limit: min(limit, 100)})
 	})
 	if err != nil {
 		return fromProvider(WorkflowGet, err)
@@ -204,7 +204,7 @@ func (o *Orchestrator) userForToken(ctx context.Context, c Call, token string, a
 		return found{}, ErrInvalidToken
 	}
 	pu, err := timed(ctx, o, c, step{ev: ev.provider}, func() (provider.User, error) {
-		return c.provider().UserForToken(ctx, token)
+		return o.provider(c).UserForToken(ctx, token)
 	})
 	switch {
 	case errors.Is(err, provider.ErrInvalidToken), errors.Is(err, provider.ErrNotFound), errors.Is(err, provider.ErrBlocked):

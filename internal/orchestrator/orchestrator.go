@@ -45,11 +45,13 @@ type EventRecorder interface {
 
 // Deps are what the workflows need.
 type Deps struct {
-	Store    registration.Store
-	Hasher   Hasher
-	Sealer   Sealer
-	Sessions Sessions
-	Limits   Limits
+	Store Store
+	// Providers gives each tenant its identity provider (nil: no tenant has one).
+	Providers Providers
+	Hasher    Hasher
+	Sealer    Sealer
+	Sessions  Sessions
+	Limits    Limits
 	// NewPassword makes the dummy password of a passwordless provider user.
 	NewPassword func() (string, error)
 	// NewID makes the customerRegistrationId of a user without a provider.

@@ -54,7 +54,7 @@ func (o *Orchestrator) readPasswordHolder(ctx context.Context, c Call, crid stri
 	reg, err := o.Store.Get(ctx, c.Tenant.Key, crid)
 	took := o.Now().Sub(start)
 	var pu *provider.User
-	if err == nil && passwordInProvider(c, reg) {
+	if err == nil && o.passwordInProvider(c, reg) {
 		var perr error
 		if pu, perr = o.providerUser(ctx, c, crid, ev.provider, w); perr != nil {
 			return found{}, perr
@@ -67,7 +67,7 @@ func (o *Orchestrator) readPasswordHolder(ctx context.Context, c Call, crid stri
 // providerUser asks the provider for the user with this id; nil when it has none.
 func (o *Orchestrator) providerUser(ctx context.Context, c Call, crid string, ev events.Type, w Workflow) (*provider.User, error) {
 	u, err := timed(ctx, o, c, step{ev: ev, crid: crid, notFoundIsAnswer: true}, func() (provider.User, error) {
-		return c.provider().GetUser(ctx, crid)
+		return o.provider(c).GetUser(ctx, crid)
 	})
 	switch {
 	case err == nil:
@@ -101,7 +101,7 @@ func (o *Orchestrator) readUserByEmail(ctx context.Context, c Call, email string
 	var pu *provider.User
 	if ask {
 		u, err := timed(ctx, o, c, step{ev: ev.provider, notFoundIsAnswer: true}, func() (provider.User, error) {
-			return c.provider().FindByEmail(ctx, email)
+			return o.provider(c).FindByEmail(ctx, email)
 		})
 		switch {
 		case err == nil:
@@ -130,7 +130,7 @@ func (o *Orchestrator) syncNew(ctx context.Context, c Call, pu provider.User, w 
 		Email:                  pu.Email,
 		Verified:               pu.EmailVerified,
 		Metadata:               maps.Clone(pu.Metadata),
-		AuthSystem:             c.provider().Name(),
+		AuthSystem:             o.provider(c).Name(),
 		AddDate:                now,
 		AddSource:              c.SourceSystem,
 		ChangeDate:             now,
@@ -157,7 +157,7 @@ func (o *Orchestrator) syncNew(ctx context.Context, c Call, pu provider.User, w 
 		// Subscribe holds this email for another id: the two disagree, and copying the user in
 		// would take the address from that registration. Answer the provider's view unsaved.
 		o.Log.WarnContext(ctx, "a provider user's email belongs to another registration; not copied into Subscribe",
-			"provider", c.provider().Name(), "customer_registration_id", pu.ID, "request_id", c.RequestID)
+			"provider", o.provider(c).Name(), "customer_registration_id", pu.ID, "request_id", c.RequestID)
 		return found{reg: reg, provUser: &pu}, nil
 	case err != nil:
 		return found{}, failed(w, err)
@@ -173,7 +173,7 @@ func (o *Orchestrator) sync(ctx context.Context, c Call, reg registration.Regist
 	if !changed {
 		return found{reg: reg, provUser: &pu}, nil
 	}
-	merged.AuthSystem = c.provider().Name()
+	merged.AuthSystem = o.provider(c).Name()
 	merged.ChangeDate = o.Now().UTC()
 	merged.ChangeSource = c.SourceSystem
 	start := o.Now()
@@ -190,7 +190,7 @@ func (o *Orchestrator) sync(ctx context.Context, c Call, reg registration.Regist
 		return found{reg: cur, provUser: &pu}, nil
 	case errors.Is(err, registration.ErrEmailTaken):
 		o.Log.WarnContext(ctx, "a provider user's new email belongs to another registration; not copied into Subscribe",
-			"provider", c.provider().Name(), "customer_registration_id", reg.CustomerRegistrationID, "request_id", c.RequestID)
+			"provider", o.provider(c).Name(), "customer_registration_id", reg.CustomerRegistrationID, "request_id", c.RequestID)
 		return found{reg: reg, provUser: &pu}, nil
 	case err != nil:
 		return found{}, failed(w, err)

@@ -13,8 +13,8 @@ import (
 
 // askProvider is the rule of Flow.UserProvider and ignoreProvider: the provider is asked when the
 // tenant has one and the call did not say to leave it out.
-func askProvider(c Call, ignoreProvider bool) bool {
-	return c.Tenant.HasProvider() && !ignoreProvider
+func (o *Orchestrator) askProvider(c Call, ignoreProvider bool) bool {
+	return !ignoreProvider && o.provider(c) != nil
 }
 
 // providerHolds tells whether the provider holds the user a read found: it was asked and answered
@@ -24,8 +24,14 @@ func providerHolds(f found) bool { return f.provUser != nil }
 // passwordInProvider tells whether a stored user authenticates at the provider: the tenant has one
 // and the registration was made through it or copied from it. Users created with ignoreProvider
 // keep their password hash in Subscribe, whatever the tenant's provider.
-func passwordInProvider(c Call, reg registration.Registration) bool {
-	return c.Tenant.HasProvider() && reg.AuthSystem != ""
+func (o *Orchestrator) passwordInProvider(c Call, reg registration.Registration) bool {
+	return reg.AuthSystem != "" && o.provider(c) != nil
 }
 
-func (c Call) provider() provider.AuthSystem { return c.Tenant.Provider }
+// provider is the tenant's identity provider, nil when it has none.
+func (o *Orchestrator) provider(c Call) provider.AuthSystem {
+	if o.Providers == nil {
+		return nil
+	}
+	return o.Providers.Provider(c.Tenant.Key)
+}

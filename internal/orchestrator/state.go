@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"usersorchestrator/internal/registration"
-	"usersorchestrator/internal/tenant"
 )
 
 // State is the registration status of the contract.
@@ -28,8 +27,8 @@ func localState(r registration.Registration) State {
 }
 
 // stateOf is the state shown: Standard for every user of a tenant with a provider.
-func stateOf(t *tenant.Tenant, r registration.Registration) State {
-	if t.HasProvider() {
+func (o *Orchestrator) stateOf(c Call, r registration.Registration) State {
+	if o.provider(c) != nil {
 		return StateStandard
 	}
 	return localState(r)

@@ -29,13 +29,13 @@ const maxConflictRetries = 3
 // Update is PUT /v4/Users/{customerRegistrationId}. A provider that refuses the change answers
 // ErrUpdateRefused and Subscribe is left untouched.
 func (o *Orchestrator) Update(ctx context.Context, c Call, crid string, in UpdateInput) (User, error) {
-	f, err := o.readUser(ctx, c, crid, askProvider(c, in.IgnoreProvider), readByID, WorkflowGetByID)
+	f, err := o.readUser(ctx, c, crid, o.askProvider(c, in.IgnoreProvider), readByID, WorkflowGetByID)
 	if err != nil {
 		return User{}, err
 	}
 	if providerHolds(f) && (in.FirstName != nil || in.LastName != nil || in.Metadata != nil || in.Verified != nil) {
 		pu, err := timed(ctx, o, c, step{ev: events.AuthSystemUpdate, crid: crid}, func() (provider.User, error) {
-			return c.provider().Update(ctx, crid, provider.Update{
+			return o.provider(c).Update(ctx, crid, provider.Update{
 				FirstName: in.FirstName, LastName: in.LastName, Metadata: in.Metadata, EmailVerified: in.Verified,
 			})
 		})

@@ -50,10 +50,10 @@ func (o *Orchestrator) VerifyEmail(ctx context.Context, c Call, email, code stri
 		}
 		return UserRef{}, ErrInvalidCode
 	}
-	if passwordInProvider(c, reg) {
+	if o.passwordInProvider(c, reg) {
 		// The provider keeps the verified flag with the password.
 		_, err := timed(ctx, o, c, step{ev: events.AuthSystemUpdate, crid: crid}, func() (provider.User, error) {
-			return c.provider().Update(ctx, crid, provider.Update{EmailVerified: ptr(true)})
+			return o.provider(c).Update(ctx, crid, provider.Update{EmailVerified: ptr(true)})
 		})
 		if err != nil && !errors.Is(err, provider.ErrNotFound) {
 			return UserRef{}, fromProvider(WorkflowVerification, err)
@@ -64,7 +64,7 @@ func (o *Orchestrator) VerifyEmail(ctx context.Context, c Call, email, code stri
 		ev = events.SubscribeCreate
 	}
 	start := o.Now()
-	err = o.inTx(ctx, func(tx registration.Store) error {
+	err = o.inTx(ctx, func(tx Store) error {
 		if err := tx.UseToken(ctx, c.Tenant.Key, registration.PurposeVerifyEmail, crid, o.Now().UTC()); err != nil {
 			if errors.Is(err, registration.ErrNotFound) {
 				return ErrInvalidCode // used by a concurrent call
@@ -115,7 +115,7 @@ func (o *Orchestrator) SendVerificationCode(ctx context.Context, c Call, email, 
 		}
 	}
 	start := o.Now()
-	err = o.inTx(ctx, func(tx registration.Store) error {
+	err = o.inTx(ctx, func(tx Store) error {
 		if !exists {
 			if err := tx.Create(ctx, reg); err != nil {
 				return err

@@ -39,7 +39,7 @@ func (o *Orchestrator) userOf(c Call, r registration.Registration) User {
 		EncryptedCustomerRegistrationID: o.sealID(c, r.CustomerRegistrationID),
 		Email:                           r.Email,
 		Verified:                        r.Verified && !r.Pending,
-		State:                           stateOf(c.Tenant, r),
+		State:                           o.stateOf(c, r),
 		FirstName:                       r.FirstName,
 		LastName:                        r.LastName,
 		LastLogoutDate:                  r.LastLogoutDate,
