@@ -66,8 +66,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.UsesDevelopmentKeys() {
-		log.Warn("running with the built-in development keys; set keys.encryption, keys.session and auth in production")
+	if err := cfg.CheckExposure(); err != nil {
+		return nil, err
+	}
+	if dev := cfg.DevelopmentKeys(); len(dev) > 0 {
+		log.Warn("running on loopback with the public development keys; a deployment must set its own",
+			"keys", strings.Join(dev, ", "))
 	}
 	store, err := OpenStore(ctx, cfg.Database)
 	if err != nil {
