@@ -5608,7 +5608,7 @@ var swaggerSpec = []string{
 	"zmQi2SyZSONNWM2dEwHJmju2PdpbGMo/QSYhCTqsmoyk4cJkzuyqCDGG/C3bysB83AJuA3UXbi+im0ad",
 	"DmhmlRtkMHnIpHCb6B+8iWO44QfUji2ZLSWbmPABPcOU0SjAsTIGVHKmRoIHvRayMfGtXC4SiWpBi3iM",
 	"uQb0kFLcxeBULpoBzT6LdvwacsrfBc6A+0WeceY5F1NCwighge6kFUcBoZw49ujbhM2SiAicLO5pfIpI",
-	"QDt5bUAVWJ6nby+Uh4IrA7XXbDWh+SCbESpH6Te6zVazC+BlYgJuCbt/+Y8xEcUpRektMFrKYH1OBHqi",
+	"QDt5bUAVWJ6nby+Uh4IrA7XXbDeh+SCbESpH6Te6zVazC+BlYgJuCbt/+Y8xEcUpRektMFrKYH1OBHqi",
 	"S4k9+y/rxSz5+4BehPav0MgEvqn+ww8gcq/AFQOs8QidokePTFDs0SM0Askuz7K8IvpWIu6o045jRok0",
 	"U1KcHfjdG1BUI/omdVnVsBA6kCx3pltuRycHthe225lut4ne0HgBazUbAMNCx/6VQIWUDmPYALdyghOp",
 	"YCJpqQql/T9Cb+QDd5HGq1Vqgzxmkjjy+UePlE6jlEV4TwvAHT8o2S3cIsiSUF1t2hz3kG+jjVqCmwid",
