@@ -1426,7 +1426,9 @@ type ClientInterface interface {
 	// user (no password) `UsersOrchestrator_E400_12`. Repeated failures for one login name are
 	// refused with `UsersOrchestrator_E429` for a while.
 	//
-	// The success code `Subscribe_S200_01` is kept as Naviga published it.
+	// The success code `Subscribe_S200_01` is kept as Naviga published it. The published table
+	// also lists `UsersOrchestrator_E400` ("Bad Request"); this service never answers it here: a
+	// refused login is `UsersOrchestrator_E400_10`, `_11` or `_12`, a bad token `_13`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1449,7 +1451,9 @@ type ClientInterface interface {
 	// user (no password) `UsersOrchestrator_E400_12`. Repeated failures for one login name are
 	// refused with `UsersOrchestrator_E429` for a while.
 	//
-	// The success code `Subscribe_S200_01` is kept as Naviga published it.
+	// The success code `Subscribe_S200_01` is kept as Naviga published it. The published table
+	// also lists `UsersOrchestrator_E400` ("Bad Request"); this service never answers it here: a
+	// refused login is `UsersOrchestrator_E400_10`, `_11` or `_12`, a bad token `_13`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1806,7 +1810,9 @@ func (c *Client) CreateUser(ctx context.Context, params *CreateUserParams, body 
 // user (no password) `UsersOrchestrator_E400_12`. Repeated failures for one login name are
 // refused with `UsersOrchestrator_E429` for a while.
 //
-// The success code `Subscribe_S200_01` is kept as Naviga published it.
+// The success code `Subscribe_S200_01` is kept as Naviga published it. The published table
+// also lists `UsersOrchestrator_E400` ("Bad Request"); this service never answers it here: a
+// refused login is `UsersOrchestrator_E400_10`, `_11` or `_12`, a bad token `_13`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1839,7 +1845,9 @@ func (c *Client) AuthenticateWithBody(ctx context.Context, params *AuthenticateP
 // user (no password) `UsersOrchestrator_E400_12`. Repeated failures for one login name are
 // refused with `UsersOrchestrator_E429` for a while.
 //
-// The success code `Subscribe_S200_01` is kept as Naviga published it.
+// The success code `Subscribe_S200_01` is kept as Naviga published it. The published table
+// also lists `UsersOrchestrator_E400` ("Bad Request"); this service never answers it here: a
+// refused login is `UsersOrchestrator_E400_10`, `_11` or `_12`, a bad token `_13`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3803,7 +3811,9 @@ type ClientWithResponsesInterface interface {
 	// user (no password) `UsersOrchestrator_E400_12`. Repeated failures for one login name are
 	// refused with `UsersOrchestrator_E429` for a while.
 	//
-	// The success code `Subscribe_S200_01` is kept as Naviga published it.
+	// The success code `Subscribe_S200_01` is kept as Naviga published it. The published table
+	// also lists `UsersOrchestrator_E400` ("Bad Request"); this service never answers it here: a
+	// refused login is `UsersOrchestrator_E400_10`, `_11` or `_12`, a bad token `_13`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3826,7 +3836,9 @@ type ClientWithResponsesInterface interface {
 	// user (no password) `UsersOrchestrator_E400_12`. Repeated failures for one login name are
 	// refused with `UsersOrchestrator_E429` for a while.
 	//
-	// The success code `Subscribe_S200_01` is kept as Naviga published it.
+	// The success code `Subscribe_S200_01` is kept as Naviga published it. The published table
+	// also lists `UsersOrchestrator_E400` ("Bad Request"); this service never answers it here: a
+	// refused login is `UsersOrchestrator_E400_10`, `_11` or `_12`, a bad token `_13`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5361,7 +5373,9 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, params
 // user (no password) `UsersOrchestrator_E400_12`. Repeated failures for one login name are
 // refused with `UsersOrchestrator_E429` for a while.
 //
-// The success code `Subscribe_S200_01` is kept as Naviga published it.
+// The success code `Subscribe_S200_01` is kept as Naviga published it. The published table
+// also lists `UsersOrchestrator_E400` ("Bad Request"); this service never answers it here: a
+// refused login is `UsersOrchestrator_E400_10`, `_11` or `_12`, a bad token `_13`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5390,7 +5404,9 @@ func (c *ClientWithResponses) AuthenticateWithBodyWithResponse(ctx context.Conte
 // user (no password) `UsersOrchestrator_E400_12`. Repeated failures for one login name are
 // refused with `UsersOrchestrator_E429` for a while.
 //
-// The success code `Subscribe_S200_01` is kept as Naviga published it.
+// The success code `Subscribe_S200_01` is kept as Naviga published it. The published table
+// also lists `UsersOrchestrator_E400` ("Bad Request"); this service never answers it here: a
+// refused login is `UsersOrchestrator_E400_10`, `_11` or `_12`, a bad token `_13`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
