@@ -391,9 +391,12 @@ type AuthenticatedUser struct {
 	// Metadata The user's custom fields.
 	Metadata map[string]string `json:"metadata"`
 
-	// State `Standard` for every user of a tenant with an identity provider. Without a provider:
-	// `Unverified` while the email is not verified (this wins over `Lite`), else `Lite` when the user
-	// has no password, else `Standard`.
+	// State `Standard` for every user of a tenant with an identity provider whose account the provider
+	// holds (it decides whether they may log in). Without a provider, and for a user a provider
+	// tenant created with `ignoreProvider=true` (kept in Subscribe alone, and logging in by the
+	// same rules): `Unverified` while the email is not verified (this wins over `Lite`), else
+	// `Lite` when the user has no password, else `Standard`. Authenticate refuses `Unverified`
+	// (`UsersOrchestrator_E400_11`) and `Lite` (`UsersOrchestrator_E400_12`).
 	State *UserState `json:"state,omitempty"`
 
 	// Verified Whether the email address has been confirmed.
@@ -778,9 +781,12 @@ type User struct {
 	// Metadata The user's custom fields.
 	Metadata map[string]string `json:"metadata"`
 
-	// State `Standard` for every user of a tenant with an identity provider. Without a provider:
-	// `Unverified` while the email is not verified (this wins over `Lite`), else `Lite` when the user
-	// has no password, else `Standard`.
+	// State `Standard` for every user of a tenant with an identity provider whose account the provider
+	// holds (it decides whether they may log in). Without a provider, and for a user a provider
+	// tenant created with `ignoreProvider=true` (kept in Subscribe alone, and logging in by the
+	// same rules): `Unverified` while the email is not verified (this wins over `Lite`), else
+	// `Lite` when the user has no password, else `Standard`. Authenticate refuses `Unverified`
+	// (`UsersOrchestrator_E400_11`) and `Lite` (`UsersOrchestrator_E400_12`).
 	State UserState `json:"state"`
 
 	// Verified Whether the email address has been confirmed.
@@ -832,9 +838,12 @@ type UserReferenceEnvelope struct {
 	Meta nullable.Nullable[Meta] `json:"meta,omitempty"`
 }
 
-// UserState `Standard` for every user of a tenant with an identity provider. Without a provider:
-// `Unverified` while the email is not verified (this wins over `Lite`), else `Lite` when the user
-// has no password, else `Standard`.
+// UserState `Standard` for every user of a tenant with an identity provider whose account the provider
+// holds (it decides whether they may log in). Without a provider, and for a user a provider
+// tenant created with `ignoreProvider=true` (kept in Subscribe alone, and logging in by the
+// same rules): `Unverified` while the email is not verified (this wins over `Lite`), else
+// `Lite` when the user has no password, else `Standard`. Authenticate refuses `Unverified`
+// (`UsersOrchestrator_E400_11`) and `Lite` (`UsersOrchestrator_E400_12`).
 type UserState string
 
 // VerifyEmailRequest defines model for VerifyEmailRequest.

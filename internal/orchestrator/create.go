@@ -205,7 +205,9 @@ func (o *Orchestrator) createRefused(ctx context.Context, c Call, reg registrati
 func (o *Orchestrator) checkAvailable(ctx context.Context, c Call, email, crid string) error {
 	existing, err := o.Store.GetByEmail(ctx, c.Tenant.Key, email)
 	switch {
-	case err == nil && existing.Pending:
+	case err == nil && (existing.Pending || !existing.Verified):
+		// The migration overview: any existing registration whose Verified is false, not only
+		// one pending its verification email.
 		return ErrEmailPending
 	case err == nil:
 		return ErrEmailInUse
