@@ -82,7 +82,7 @@ type Query struct {
 	// rule of a tenant with a provider. Subscribe-only registrations follow the MG2-auth rules.
 	ProviderAccounts bool
 	OrderBy          OrderField
-	Descending      bool
+	Descending       bool
 	// Limit and Offset page the result; Limit 0 means no limit.
 	Limit  int
 	Offset int
