@@ -160,3 +160,77 @@ func TestValidateNotesOtherSpellings(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateHAR checks every request of a small capture (as a browser exports it, HTTP/2
+// pseudo-headers included): one line per request and a summary, or the same as JSON; the exit
+// status says whether any request is invalid.
+func TestValidateHAR(t *testing.T) {
+	capture := filepath.Join("testdata", "capture.har")
+	var out bytes.Buffer
+	code := run([]string{"validate", "-har", capture}, nil, &out, &out, func(string) string { return "" })
+	want := `1 GET /account  skipped: not an API path
+2 POST /v4/Users  valid createUser (3 name(s) in another spelling)
+3 POST /v4/Users  invalid createUser: 400 UsersOrchestrator_E400_00 Invalid InputModel - body.emial: is not a known field
+4 GET /v4/Users  valid getUsers
+5 POST /v4/Users/Authentication  invalid authenticate: 400 UsersOrchestrator_E400_00 Invalid InputModel - body: has data after the JSON value
+5 request(s): 2 valid, 2 invalid, 1 skipped (not /v4)
+`
+	if code != 1 || out.String() != want {
+		t.Errorf("exit %d, output\n%s\nwant\n%s", code, out.String(), want)
+	}
+
+	out.Reset()
+	if code := run([]string{"validate", "-har", capture, "-json"}, nil, &out, &out, func(string) string { return "" }); code != 1 {
+		t.Errorf("-json exit %d", code)
+	}
+	var got struct {
+		Requests []struct {
+			Entry      int    `json:"entry"`
+			Path       string `json:"path"`
+			Skipped    bool   `json:"skipped"`
+			Valid      bool   `json:"valid"`
+			Operation  string `json:"operationId"`
+			Violations []struct {
+				Code string `json:"code"`
+				Text string `json:"text"`
+			} `json:"violations"`
+			Notes []struct {
+				Where, Canonical string
+			} `json:"notes"`
+		} `json:"requests"`
+		Summary struct{ Valid, Invalid, Skipped int } `json:"summary"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if len(got.Requests) != 5 || got.Summary.Valid != 2 || got.Summary.Invalid != 2 || got.Summary.Skipped != 1 {
+		t.Fatalf("%+v", got)
+	}
+	if r := got.Requests[1]; !r.Valid || r.Operation != "createUser" || len(r.Notes) != 3 || r.Notes[0].Where != "body.Email" || r.Notes[0].Canonical != "email" {
+		t.Errorf("entry 2: %+v", r)
+	}
+	if r := got.Requests[2]; r.Valid || len(r.Violations) != 1 || r.Violations[0].Code != "UsersOrchestrator_E400_00" {
+		t.Errorf("entry 3: %+v", r)
+	}
+	if r := got.Requests[0]; !r.Skipped || r.Path != "/account" {
+		t.Errorf("entry 1: %+v", r)
+	}
+
+	// A capture with only valid requests exits 0; a file that is not a capture exits 2.
+	p := filepath.Join(t.TempDir(), "ok.har")
+	okHAR := `{"log":{"entries":[{"request":{"method":"GET","url":"https://api.example.com/v4/Users/abc","headers":[` +
+		`{"name":"Authorization","value":"Bearer x"},{"name":"X-SourceSystem","value":"Web"},{"name":"X-ClientCode","value":"demo"},` +
+		`{"name":"X-PaperCode","value":"demo"},{"name":"X-ClientGroupCode","value":"demo"}]}}]}}`
+	if err := os.WriteFile(p, []byte(okHAR), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code := run([]string{"validate", "-har", p}, nil, &out, &out, func(string) string { return "" }); code != 0 {
+		t.Errorf("a valid capture exits %d", code)
+	}
+	if err := os.WriteFile(p, []byte("not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code := run([]string{"validate", "-har", p}, nil, &out, &out, func(string) string { return "" }); code != 2 {
+		t.Errorf("a file that is not a capture exits %d", code)
+	}
+}
