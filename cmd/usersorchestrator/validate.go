@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"usersorchestrator/internal/contract"
-	"usersorchestrator/internal/httpapi"
 )
 
 type headerFlags []string
@@ -137,8 +136,8 @@ func readRequest(file, method, target, body string, headers []string, stdin io.R
 
 // check judges req as the server does: its path rules, its body cap, its validator.
 func check(v *contract.Validator, req *http.Request) contract.Result {
-	httpapi.CanonicalizePath(req)
-	req.Body = http.MaxBytesReader(nil, req.Body, httpapi.DefaultMaxBodyBytes)
+	contract.CanonicalizePath(req)
+	req.Body = http.MaxBytesReader(nil, req.Body, contract.MaxBodyBytes)
 	return v.Validate(context.Background(), req)
 }
 

@@ -31,7 +31,6 @@ import (
 	"usersorchestrator/internal/codes"
 	"usersorchestrator/internal/config"
 	"usersorchestrator/internal/contract"
-	"usersorchestrator/internal/httpapi"
 	"usersorchestrator/internal/mail/mailtest"
 	"usersorchestrator/internal/password"
 	"usersorchestrator/internal/registration"
@@ -270,7 +269,7 @@ func CheckResponse(req *http.Request, status int, header http.Header, body []byt
 	}
 	// Match the route as the server does, published trailing-slash forms included.
 	canonical := req.Clone(context.Background())
-	httpapi.CanonicalizePath(canonical)
+	contract.CanonicalizePath(canonical)
 	route, params, err := router.FindRoute(canonical)
 	if err != nil {
 		if status == http.StatusNotFound {
