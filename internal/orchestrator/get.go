@@ -204,6 +204,10 @@ func (o *Orchestrator) userForToken(ctx context.Context, c Call, token string, a
 		if lo := f.reg.LastLogoutDate; lo != nil && !s.IssuedAt.After(*lo) {
 			return f, ErrInvalidToken
 		}
+		// So does a password change: whoever knew the old password may hold one of them.
+		if pc := f.reg.PasswordChangedAt; pc != nil && s.IssuedBefore(*pc) {
+			return f, ErrInvalidToken
+		}
 		if f.provUser != nil && f.provUser.Blocked {
 			return f, ErrInvalidToken
 		}
