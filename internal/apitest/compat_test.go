@@ -54,6 +54,7 @@ func TestStrictJSON(t *testing.T) {
 		{"duplicate metadata key", `{"email":"strict@example.com","metadata":{"city":"A","city":"B"}}`, "Invalid InputModel - body.metadata.city: is given twice"},
 		{"two spellings", `{"email":"other@example.com","Email":"strict@example.com"}`, "Invalid InputModel - body.email: is given twice, as Email and email"},
 		{"invalid UTF-8", "{\"email\":\"strict@example.com\",\"firstName\":\"J\xe9r\xf4me\"}", "Invalid InputModel - body: is not valid UTF-8"},
+		{"lone surrogate escape", `{"email":"strict@example.com","firstName":"J\udc00"}`, `Invalid InputModel - body: has a \u escape of half a surrogate pair, which is no character`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

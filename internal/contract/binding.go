@@ -169,6 +169,9 @@ func decodeStrict(data []byte) (any, *Violation) {
 	if !utf8.Valid(data) {
 		return nil, &Violation{Code: codes.E400_00, Where: "body", Problem: "is not valid UTF-8"}
 	}
+	if hasLoneSurrogate(data) {
+		return nil, &Violation{Code: codes.E400_00, Where: "body", Problem: `has a \u escape of half a surrogate pair, which is no character`}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	value, v := decodeValue(dec, nil)
@@ -265,4 +268,57 @@ func foldBody(value any, schema *openapi3.Schema, path []string, notes *[]Note, 
 			foldBody(obj[name], prop.Value, append(append([]string(nil), path...), name), notes, vs)
 		}
 	}
+}
+
+// hasLoneSurrogate reports whether a JSON text escapes half of a UTF-16 surrogate pair without the
+// other half (`"\ud800"`): encoding/json stores it as U+FFFD, as it stores invalid UTF-8.
+// Backslashes occur only inside strings, so the text is scanned as a whole.
+func hasLoneSurrogate(data []byte) bool {
+	for i := 0; i < len(data); i++ {
+		if data[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character: a second backslash is skipped with it
+		if i >= len(data) || data[i] != 'u' {
+			continue
+		}
+		r, ok := hex4(data[i+1:])
+		if !ok {
+			continue // the decoder reports the syntax error
+		}
+		i += 4
+		switch {
+		case 0xDC00 <= r && r <= 0xDFFF:
+			return true
+		case 0xD800 <= r && r <= 0xDBFF:
+			if i+2 < len(data) && data[i+1] == '\\' && data[i+2] == 'u' {
+				if low, ok := hex4(data[i+3:]); ok && 0xDC00 <= low && low <= 0xDFFF {
+					i += 6
+					continue
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }

@@ -148,6 +148,10 @@ func TestNamesThatStayRefused(t *testing.T) {
 			codes.E400_00, "Invalid InputModel - body: has data after the JSON value"},
 		{"invalid UTF-8", "POST", "/v4/Users", "{\"email\":\"jane@example.com\",\"firstName\":\"J\xffne\"}",
 			codes.E400_00, "Invalid InputModel - body: is not valid UTF-8"},
+		{"a lone surrogate escape", "POST", "/v4/Users", `{"email":"jane@example.com","firstName":"J\ud800ne"}`,
+			codes.E400_00, `Invalid InputModel - body: has a \u escape of half a surrogate pair, which is no character`},
+		{"a low surrogate alone", "POST", "/v4/Users", `{"email":"jane@example.com","firstName":"\uDC00"}`,
+			codes.E400_00, `Invalid InputModel - body: has a \u escape of half a surrogate pair, which is no character`},
 		{"broken JSON", "POST", "/v4/Users", `{"email" "jane@example.com"}`,
 			codes.E400_00, "Invalid InputModel - body: is not valid JSON"},
 	}
@@ -161,6 +165,12 @@ func TestNamesThatStayRefused(t *testing.T) {
 				t.Errorf("got %s %q, want %s %q (all %v)", first.Code, first.Text(), tt.wantCode, tt.wantText, res.Violations)
 			}
 		})
+	}
+	// A surrogate pair is one character, and an escaped backslash before a u is no escape.
+	for _, body := range []string{`{"token":"\ud83d\ude00"}`, `{"token":"\\ud800"}`, `{"token":"\u00e9"}`} {
+		if res := v.Validate(context.Background(), request("POST", "/v4/Users/Authentication", body)); len(res.Violations) > 0 {
+			t.Errorf("%s refused: %v", body, res.Violations)
+		}
 	}
 	// Trailing white space is not data.
 	if res := v.Validate(context.Background(), request("POST", "/v4/Users/Authentication", "{\"token\":\"abc\"}\r\n \t")); len(res.Violations) > 0 {
