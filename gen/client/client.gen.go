@@ -349,7 +349,8 @@ type AuthenticateRequest struct {
 	// Password The password.
 	Password *string `json:"password,omitempty"`
 
-	// Token A session token from an earlier Authenticate, or an access token of the tenant's provider.
+	// Token A session token from an earlier Authenticate, or an access token of the tenant's
+	// provider. Empty is the same as absent.
 	Token *string `json:"token,omitempty"`
 }
 

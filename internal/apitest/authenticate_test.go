@@ -42,6 +42,7 @@ func TestAuthenticate(t *testing.T) {
 		{"login name without password", `{"loginName":"jane@example.com"}`, "UsersOrchestrator_E400_00", "Invalid InputModel - body.password: is required with loginName"},
 		// All three, as the published example: the token takes precedence, the password is ignored.
 		{"all three, good token", `{"loginName":"jane@example.com","password":"wrong-horse","token":"` + session + `"}`, "Subscribe_S200_01", "Request processed successfully."},
+		{"empty token, as a form sends it", `{"loginName":"jane@example.com","password":"correct-horse","token":""}`, "Subscribe_S200_01", "Request processed successfully."},
 		{"all three, bad token", `{"loginName":"jane@example.com","password":"correct-horse","token":"` + tamper(session) + `"}`, "UsersOrchestrator_E400_13", "The token is invalid or expired."},
 	}
 	for _, tt := range tests {
