@@ -441,7 +441,11 @@ type CreateUserRequest struct {
 	// without a provider. Letters, digits and `. _ ~ @ | : + = -`.
 	CustomerRegistrationId *CustomerRegistrationId `json:"customerRegistrationId,omitempty"`
 
-	// Email An email address. Addresses are compared without regard to case.
+	// Email An email address. Addresses are compared without regard to case. One mailbox is one
+	// identity: the domain is kept in its A-label (punycode) form, so `jane@bücher.example` and
+	// `jane@xn--bcher-kva.example` are the same user. Added by this service (not in the published
+	// API): an address with an invisible character (Unicode Cf or Zs) or a non-ASCII local part is
+	// refused with E400_00 naming the rule.
 	Email Email `json:"email"`
 
 	// EncryptedCustomerRegistrationId A value encrypted by this service (authenticated encryption, URL-safe base64 without padding).
@@ -484,7 +488,11 @@ type CreateUserRequest struct {
 // without a provider. Letters, digits and `. _ ~ @ | : + = -`.
 type CustomerRegistrationId = string
 
-// Email An email address. Addresses are compared without regard to case.
+// Email An email address. Addresses are compared without regard to case. One mailbox is one
+// identity: the domain is kept in its A-label (punycode) form, so `jane@bücher.example` and
+// `jane@xn--bcher-kva.example` are the same user. Added by this service (not in the published
+// API): an address with an invisible character (Unicode Cf or Zs) or a non-ASCII local part is
+// refused with E400_00 naming the rule.
 type Email = openapi_types.Email
 
 // EncryptedValue A value encrypted by this service (authenticated encryption, URL-safe base64 without padding).
@@ -685,7 +693,11 @@ type ReturnUrl = string
 
 // SendVerificationCodeRequest defines model for SendVerificationCodeRequest.
 type SendVerificationCodeRequest struct {
-	// Email An email address. Addresses are compared without regard to case.
+	// Email An email address. Addresses are compared without regard to case. One mailbox is one
+	// identity: the domain is kept in its A-label (punycode) form, so `jane@bücher.example` and
+	// `jane@xn--bcher-kva.example` are the same user. Added by this service (not in the published
+	// API): an address with an invisible character (Unicode Cf or Zs) or a non-ASCII local part is
+	// refused with E400_00 naming the rule.
 	Email Email `json:"email"`
 
 	// ReturnUrl The absolute http(s) address the emailed link leads to. Its host must be one the tenant
@@ -698,7 +710,11 @@ type TenantCode = string
 
 // UpdateEmailRequest defines model for UpdateEmailRequest.
 type UpdateEmailRequest struct {
-	// Email An email address. Addresses are compared without regard to case.
+	// Email An email address. Addresses are compared without regard to case. One mailbox is one
+	// identity: the domain is kept in its A-label (punycode) form, so `jane@bücher.example` and
+	// `jane@xn--bcher-kva.example` are the same user. Added by this service (not in the published
+	// API): an address with an invisible character (Unicode Cf or Zs) or a non-ASCII local part is
+	// refused with E400_00 naming the rule.
 	Email Email `json:"email"`
 
 	// IgnoreProvider When true only Subscribe's email is changed, not the identity provider's. Absent means false.
@@ -849,7 +865,11 @@ type UserState string
 
 // VerifyEmailRequest defines model for VerifyEmailRequest.
 type VerifyEmailRequest struct {
-	// Email An email address. Addresses are compared without regard to case.
+	// Email An email address. Addresses are compared without regard to case. One mailbox is one
+	// identity: the domain is kept in its A-label (punycode) form, so `jane@bücher.example` and
+	// `jane@xn--bcher-kva.example` are the same user. Added by this service (not in the published
+	// API): an address with an invisible character (Unicode Cf or Zs) or a non-ASCII local part is
+	// refused with E400_00 naming the rule.
 	Email Email `json:"email"`
 
 	// VerificationCode The code from the verification email.

@@ -53,6 +53,24 @@ type Env struct {
 	Token string
 	// Tenant is the tenant the headers select by default (the first configured).
 	Tenant tenant.Key
+
+	sleepMu sync.Mutex
+	sleeps  []time.Duration
+}
+
+// sleep stands in for the service's waits: it records the delay and returns at once.
+func (e *Env) sleep(_ context.Context, d time.Duration) error {
+	e.sleepMu.Lock()
+	defer e.sleepMu.Unlock()
+	e.sleeps = append(e.sleeps, d)
+	return nil
+}
+
+// Sleeps are the waits the service asked for so far (the delays of failed logins).
+func (e *Env) Sleeps() []time.Duration {
+	e.sleepMu.Lock()
+	defer e.sleepMu.Unlock()
+	return append([]time.Duration(nil), e.sleeps...)
 }
 
 // Option changes how the service starts.
@@ -62,6 +80,9 @@ type settings struct {
 	cfg       config.Config
 	wrapStore func(registration.Store) registration.Store
 }
+
+// WithLimits replaces the attempt limits.
+func WithLimits(l config.Limits) Option { return func(s *settings) { s.cfg.Limits = l } }
 
 // WithTenants replaces the tenants.
 func WithTenants(ts ...config.Tenant) Option { return func(s *settings) { s.cfg.Tenants = ts } }
@@ -99,7 +120,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	log := slog.New(slog.NewJSONHandler(env.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, log, app.Options{PasswordParams: &cheapPasswords, Now: env.Clock.Now, WrapStore: set.wrapStore})
+	a, err := app.New(ctx, cfg, log, app.Options{PasswordParams: &cheapPasswords, Now: env.Clock.Now, WrapStore: set.wrapStore, Sleep: env.sleep})
 	if err != nil {
 		cancel()
 		t.Fatalf("start the service: %v", err)

@@ -59,6 +59,8 @@ type Options struct {
 	Middleware []func(http.Handler) http.Handler
 	// WrapStore wraps the opened store (tests inject store failures with it).
 	WrapStore func(registration.Store) registration.Store
+	// Sleep replaces the orchestrator's waits (tests record the delays of failed logins).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // New builds the service from cfg. The caller must Close it.
@@ -172,10 +174,12 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Sealer:    sealer,
 		Sessions:  sessions,
 		Limits: orchestrator.Limits{
-			Login:            limiter("login", cfg.Limits.Login),
-			ForgotPassword:   limiter("forgot-password", cfg.Limits.ForgotPassword),
-			VerifyEmail:      limiter("verify-email", cfg.Limits.VerifyEmail),
-			VerificationCode: limiter("verification-code", cfg.Limits.VerificationCode),
+			Login:                  limiter("login", cfg.Limits.Login),
+			ForgotPassword:         limiter("forgot-password", cfg.Limits.ForgotPassword),
+			VerifyEmail:            limiter("verify-email", cfg.Limits.VerifyEmail),
+			VerificationCode:       limiter("verification-code", cfg.Limits.VerificationCode),
+			LoginFailuresPerCaller: limiter("login-failures-caller", cfg.Limits.LoginFailuresPerCaller),
+			LoginFailuresPerTenant: limiter("login-failures-tenant", cfg.Limits.LoginFailuresPerTenant),
 		},
 		NewPassword: password.Generate,
 		NewID:       uuid.NewString,
@@ -183,6 +187,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		Events:      a.events,
 		Now:         now,
 		Log:         a.log,
+		Sleep:       opts.Sleep,
 	})
 	if err != nil {
 		return err

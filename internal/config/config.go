@@ -77,12 +77,19 @@ type Limit struct {
 	Window   time.Duration `yaml:"window"`
 }
 
-// Limits are the attempt limits per tenant and login name or email.
+// Limits are the attempt limits per tenant and login name or email, and the budgets of failed
+// logins per API caller and per tenant that stop password spraying.
 type Limits struct {
 	Login            Limit `yaml:"login"`
 	ForgotPassword   Limit `yaml:"forgotPassword"`
 	VerifyEmail      Limit `yaml:"verifyEmail"`
 	VerificationCode Limit `yaml:"verificationCode"`
+	// LoginFailuresPerCaller: failed logins one API caller (token subject) may make in a tenant;
+	// beyond it that caller's logins answer E429 until the budget refills.
+	LoginFailuresPerCaller Limit `yaml:"loginFailuresPerCaller"`
+	// LoginFailuresPerTenant: failed logins in a tenant from all callers; beyond it each failure
+	// is answered after a growing delay (0.25 s doubling to 4 s), nobody is refused.
+	LoginFailuresPerTenant Limit `yaml:"loginFailuresPerTenant"`
 }
 
 // Tenant is one newspaper.
@@ -165,6 +172,10 @@ func Default() Config {
 			ForgotPassword:   Limit{Attempts: 5, Window: time.Hour},
 			VerifyEmail:      Limit{Attempts: 5, Window: 15 * time.Minute},
 			VerificationCode: Limit{Attempts: 5, Window: time.Hour},
+			// Sized for a busy site's typos (a caller is usually a whole site), far below what
+			// spraying needs: a million names at one guess each.
+			LoginFailuresPerCaller: Limit{Attempts: 1000, Window: 15 * time.Minute},
+			LoginFailuresPerTenant: Limit{Attempts: 5000, Window: 15 * time.Minute},
 		},
 		Tenants: []Tenant{{
 			ClientCode: "demo", PaperCode: "demo", ClientGroupCode: "demo",
@@ -271,6 +282,7 @@ func overlay(base, f Config) Config {
 	for _, l := range []struct{ dst, src *Limit }{
 		{&base.Limits.Login, &f.Limits.Login}, {&base.Limits.ForgotPassword, &f.Limits.ForgotPassword},
 		{&base.Limits.VerifyEmail, &f.Limits.VerifyEmail}, {&base.Limits.VerificationCode, &f.Limits.VerificationCode},
+		{&base.Limits.LoginFailuresPerCaller, &f.Limits.LoginFailuresPerCaller}, {&base.Limits.LoginFailuresPerTenant, &f.Limits.LoginFailuresPerTenant},
 	} {
 		if l.src.Attempts != 0 {
 			l.dst.Attempts = l.src.Attempts
@@ -377,7 +389,8 @@ func (c Config) Validate() error {
 		bad("smtp.tls %q is none, starttls or tls", c.SMTP.TLS)
 	}
 	for name, l := range map[string]Limit{"login": c.Limits.Login, "forgotPassword": c.Limits.ForgotPassword,
-		"verifyEmail": c.Limits.VerifyEmail, "verificationCode": c.Limits.VerificationCode} {
+		"verifyEmail": c.Limits.VerifyEmail, "verificationCode": c.Limits.VerificationCode,
+		"loginFailuresPerCaller": c.Limits.LoginFailuresPerCaller, "loginFailuresPerTenant": c.Limits.LoginFailuresPerTenant} {
 		if l.Attempts < 1 || l.Window <= 0 {
 			bad("limits.%s needs attempts >= 1 and a window", name)
 		}

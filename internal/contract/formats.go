@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"usersorchestrator/internal/emailaddr"
 )
 
 // FormatOptions registers the formats kin-openapi leaves unchecked by default, per validation
@@ -30,8 +32,13 @@ var (
 	errNotURL   = errors.New("not an absolute http or https URL")
 )
 
-// validateEmail accepts a bare address (no display name, no angle brackets) with a dotted domain.
+// validateEmail accepts a bare address (no display name, no angle brackets) with a dotted domain
+// that emailaddr, the service's one email normaliser, accepts too (no invisible characters, an
+// ASCII local part, a valid IDN domain).
 func validateEmail(s string) error {
+	if _, err := emailaddr.Canonical(s); err != nil {
+		return err
+	}
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Name != "" || addr.Address != s {
 		return errNotEmail

@@ -13,6 +13,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"usersorchestrator/internal/codes"
+	"usersorchestrator/internal/emailaddr"
 )
 
 // Violation is one way a request breaks the contract, with the code the server answers for it.
@@ -216,6 +217,14 @@ func schemaProblem(e *openapi3.SchemaError) string {
 			return "must be " + typeName(s)
 		}
 	case "format":
+		if s != nil && s.Format == "email" {
+			// Name the email rule that failed (emailaddr's errors never quote the value).
+			if v, ok := e.Value.(string); ok {
+				if _, err := emailaddr.Canonical(v); err != nil {
+					return err.Error()
+				}
+			}
+		}
 		if s != nil {
 			return formatProblem(s.Format)
 		}

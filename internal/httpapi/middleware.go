@@ -148,7 +148,7 @@ func authenticate(v TokenVerifier, tenants Tenants) gin.HandlerFunc {
 			writeCode(c, failure{code: codes.E400_00, detail: "header X-ClientCode, X-PaperCode, X-ClientGroupCode: do not name a known tenant"})
 			return
 		}
-		call := orchestrator.Call{Tenant: t, SourceSystem: c.GetHeader("X-SourceSystem"), RequestID: requestID(c)}
+		call := orchestrator.Call{Tenant: t, SourceSystem: c.GetHeader("X-SourceSystem"), RequestID: requestID(c), Caller: claims.Subject}
 		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), callKey{}, call))
 		c.Next()
 	}

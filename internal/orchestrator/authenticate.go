@@ -39,6 +39,7 @@ const loginLimit = "login"
 
 // Authenticate is POST /v4/Users/Authentication.
 func (o *Orchestrator) Authenticate(ctx context.Context, c Call, in AuthenticateInput) (Authentication, error) {
+	in.LoginName = loginName(in.LoginName)
 	var (
 		f      found
 		tokens []CookieToken
@@ -54,16 +55,24 @@ func (o *Orchestrator) Authenticate(ctx context.Context, c Call, in Authenticate
 			return Authentication{}, err
 		}
 	} else {
-		if err := o.limited(ctx, o.Limits.Login, c, loginLimit, in.LoginName); err != nil {
+		if err := o.callerStopped(c); err != nil {
+			return Authentication{}, err
+		}
+		// The name's budget is the caller's own: another caller cannot spend it (spraying.go).
+		nameKey := c.Caller + "|" + in.LoginName
+		if err := o.limited(ctx, o.Limits.Login, c, loginLimit, nameKey); err != nil {
 			return Authentication{}, err
 		}
 		start := o.Now()
 		f, tokens, err = o.checkPassword(ctx, c, in)
 		o.observe(ctx, c, events.SubscribeLogin, f.reg.CustomerRegistrationID, start, err)
+		if errors.Is(err, ErrInvalidCredentials) {
+			o.loginFailed(ctx, c)
+		}
 		if err != nil {
 			return Authentication{}, err
 		}
-		o.resetLimit(ctx, o.Limits.Login, c, loginLimit, in.LoginName)
+		o.resetLimit(ctx, o.Limits.Login, c, loginLimit, nameKey)
 	}
 	days := max(c.Tenant.SessionDays, 1)
 	token, _, err := o.Sessions.Issue(c.Tenant.Key, f.reg.CustomerRegistrationID, days, o.Now())

@@ -32,6 +32,11 @@ type CreateInput struct {
 // Create is POST /v4/Users. Nothing is left half-written: a provider failure writes nothing to
 // Subscribe, and a Subscribe failure removes the provider user this call made.
 func (o *Orchestrator) Create(ctx context.Context, c Call, in CreateInput) (UserRef, error) {
+	email, err := canonicalEmail("body.email", in.Email)
+	if err != nil {
+		return UserRef{}, err
+	}
+	in.Email = email
 	link, err := returnURL(c, in.ReturnURL)
 	if err != nil {
 		return UserRef{}, err

@@ -13,6 +13,10 @@ import (
 // UpdateEmail is PATCH /v4/Users/{customerRegistrationId}/Email. An address another user of the
 // tenant has answers ErrEmailInUse; the old address is told of the change.
 func (o *Orchestrator) UpdateEmail(ctx context.Context, c Call, crid, email string, ignoreProvider bool) error {
+	email, err := canonicalEmail("body.email", email)
+	if err != nil {
+		return err
+	}
 	f, err := o.readUser(ctx, c, crid, o.askProvider(c, ignoreProvider), readByID, WorkflowGetByID)
 	if err != nil {
 		return err

@@ -14,7 +14,8 @@ const forgotLimit = "forgot"
 // StartForgotPassword is POST /v4/Users/ForgotPassword: it emails a reset link and answers its
 // encryptedEventId. An unknown login name gets a look-alike answer and no email, so the call does
 // not tell who has an account.
-func (o *Orchestrator) StartForgotPassword(ctx context.Context, c Call, loginName, requestedReturnURL string) (string, error) {
+func (o *Orchestrator) StartForgotPassword(ctx context.Context, c Call, login, requestedReturnURL string) (string, error) {
+	loginName := loginName(login)
 	link, err := returnURL(c, requestedReturnURL)
 	if err != nil {
 		return "", err

@@ -77,6 +77,13 @@ func (in GetUsersInput) searching() bool {
 
 // GetUsers is Get By Email / Encrypted Email / Encrypted Id / Token / Query String.
 func (o *Orchestrator) GetUsers(ctx context.Context, c Call, in GetUsersInput) (UserPage, error) {
+	if in.Email != "" {
+		email, err := canonicalEmail("query parameter email", in.Email)
+		if err != nil {
+			return UserPage{}, err
+		}
+		in.Email = email
+	}
 	page := UserPage{PageSize: max(in.PageSize, 1), PageNumber: max(in.PageNumber, 1)}
 	ask := o.askProvider(c, in.IgnoreProvider)
 	var (

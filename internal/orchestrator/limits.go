@@ -2,8 +2,8 @@ package orchestrator
 
 import (
 	"context"
-	"strings"
 
+	"usersorchestrator/internal/emailaddr"
 	"usersorchestrator/internal/ratelimit"
 )
 
@@ -13,11 +13,15 @@ type Limits struct {
 	ForgotPassword   ratelimit.Limiter
 	VerifyEmail      ratelimit.Limiter
 	VerificationCode ratelimit.Limiter
+	// LoginFailuresPerCaller and LoginFailuresPerTenant count failed logins (spraying.go); nil
+	// leaves that scope uncounted.
+	LoginFailuresPerCaller ratelimit.Limiter
+	LoginFailuresPerTenant ratelimit.Limiter
 }
 
 // limited counts an attempt on lim for key; a refused attempt is a *TooManyAttemptsError.
 func (o *Orchestrator) limited(ctx context.Context, lim ratelimit.Limiter, c Call, kind, key string) error {
-	d, err := lim.Allow(ctx, kind+"|"+c.Tenant.Key.String()+"|"+strings.ToLower(key))
+	d, err := lim.Allow(ctx, kind+"|"+c.Tenant.Key.String()+"|"+emailaddr.Key(key))
 	if err != nil {
 		// A broken limiter must not lock everybody out; log and let the attempt through.
 		o.Log.ErrorContext(ctx, "rate limiter failed", "kind", kind, "error", err)
@@ -30,7 +34,7 @@ func (o *Orchestrator) limited(ctx context.Context, lim ratelimit.Limiter, c Cal
 }
 
 func (o *Orchestrator) resetLimit(ctx context.Context, lim ratelimit.Limiter, c Call, kind, key string) {
-	if err := lim.Reset(ctx, kind+"|"+c.Tenant.Key.String()+"|"+strings.ToLower(key)); err != nil {
+	if err := lim.Reset(ctx, kind+"|"+c.Tenant.Key.String()+"|"+emailaddr.Key(key)); err != nil {
 		o.Log.ErrorContext(ctx, "rate limiter reset failed", "kind", kind, "error", err)
 	}
 }

@@ -67,11 +67,14 @@ type Deps struct {
 	ForgotPasswordTTL time.Duration
 	// MaxCodeAttempts is how many wrong codes kill a verification code.
 	MaxCodeAttempts int
+	// Sleep waits (the growing delay of failed logins under a spraying attack); tests replace it.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Orchestrator runs the workflows.
 type Orchestrator struct {
 	Deps
+	spray *sprayGuard
 }
 
 // New checks deps and fills the defaults.
@@ -103,7 +106,10 @@ func New(d Deps) (*Orchestrator, error) {
 	if d.MaxCodeAttempts == 0 {
 		d.MaxCodeAttempts = 5
 	}
-	return &Orchestrator{Deps: d}, nil
+	if d.Sleep == nil {
+		d.Sleep = sleep
+	}
+	return &Orchestrator{Deps: d, spray: newSprayGuard()}, nil
 }
 
 // Call is who is calling, for which tenant.
@@ -112,4 +118,7 @@ type Call struct {
 	// SourceSystem is the X-SourceSystem header: recorded on events and as add/change source.
 	SourceSystem string
 	RequestID    string
+	// Caller is the API token's subject: the client making the call (a partner, the newspaper's
+	// site). Failed logins are counted per caller (see spraying.go).
+	Caller string
 }

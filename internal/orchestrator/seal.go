@@ -1,6 +1,10 @@
 package orchestrator
 
-import "strings"
+import (
+	"strings"
+
+	"usersorchestrator/internal/emailaddr"
+)
 
 // Purposes of sealed values: a value sealed for one never opens as another.
 const (
@@ -37,5 +41,5 @@ func (o *Orchestrator) SealID(c Call, crid string) string { return o.sealID(c, c
 // SealEmail encrypts an email address as the encryptedEmail selector expects it. The service
 // hands these out in links it builds; tests and tools use it to make one.
 func (o *Orchestrator) SealEmail(c Call, email string) string {
-	return o.seal(c, purposeEmail, strings.ToLower(email))
+	return o.seal(c, purposeEmail, emailaddr.Key(email))
 }

@@ -19,6 +19,10 @@ const (
 // VerifyEmail is POST /v4/Users/Verification: the emailed code confirms the address, and a
 // pending registration becomes a real one (SUBSCRIBE_USER_CREATE, as published).
 func (o *Orchestrator) VerifyEmail(ctx context.Context, c Call, email, code string) (UserRef, error) {
+	email, err := canonicalEmail("body.email", email)
+	if err != nil {
+		return UserRef{}, err
+	}
 	if err := o.limited(ctx, o.Limits.VerifyEmail, c, verifyLimit, email); err != nil {
 		return UserRef{}, err
 	}
@@ -91,6 +95,10 @@ func (o *Orchestrator) VerifyEmail(ctx context.Context, c Call, email, code stri
 // SendVerificationCode is POST /v4/Users/VerificationCode: a new code (replacing the last one)
 // for the address, whose registration is created pending when there is none.
 func (o *Orchestrator) SendVerificationCode(ctx context.Context, c Call, email, requestedReturnURL string) (UserRef, error) {
+	email, err := canonicalEmail("body.email", email)
+	if err != nil {
+		return UserRef{}, err
+	}
 	link, err := returnURL(c, requestedReturnURL)
 	if err != nil {
 		return UserRef{}, err

@@ -45,7 +45,7 @@ type Session struct {
 	// IssuedAt lets the orchestrator refuse tokens issued before the user's lastLogoutDate. It
 	// has whole-second precision (JWT NumericDate), truncated, so a token issued in the same
 	// second as a logout is refused rather than accepted.
-	IssuedAt  time.Time
+	IssuedAt time.Time
 	// IssuedAtMicro is the issue time to the microsecond (claim uo_iat_us), which a password
 	// change is compared with: a login right after a reset must not fall in the change's second.
 	// Tokens issued before the claim existed have IssuedAt here.

@@ -27,10 +27,10 @@ import (
 	"context"
 	"hash/maphash"
 	"maps"
-	"strings"
 	"sync"
 	"time"
 
+	"usersorchestrator/internal/emailaddr"
 	"usersorchestrator/internal/registration"
 	"usersorchestrator/internal/tenant"
 )
@@ -155,7 +155,7 @@ func lookup[K comparable](c *cache, index map[K]*entry, k K) (registration.Regis
 // being written now: then r may be older than the database, and caching it would outlive the
 // write's invalidation.
 func (c *cache) fill(r registration.Registration, seq uint64) {
-	e := &entry{reg: clone(r), email: strings.ToLower(r.Email)}
+	e := &entry{reg: clone(r), email: emailaddr.Key(r.Email)}
 	if c.ttl > 0 {
 		e.expires = c.now().Add(c.ttl)
 	}
@@ -213,7 +213,7 @@ func (c *cache) invalidate(k idKey, delta int32, emails ...string) {
 		c.remove(e)
 	}
 	for _, email := range emails {
-		if e := c.byEmail[emailKey{k.t, strings.ToLower(email)}]; e != nil {
+		if e := c.byEmail[emailKey{k.t, emailaddr.Key(email)}]; e != nil {
 			c.remove(e)
 		}
 	}
@@ -318,7 +318,7 @@ func (s *Store) GetByEmail(ctx context.Context, t tenant.Key, email string) (reg
 	if s.tx != nil {
 		return s.inner.GetByEmail(ctx, t, email)
 	}
-	r, ok, seq := lookup(s.c, s.c.byEmail, emailKey{t, strings.ToLower(email)})
+	r, ok, seq := lookup(s.c, s.c.byEmail, emailKey{t, emailaddr.Key(email)})
 	if ok {
 		return r, nil
 	}

@@ -86,7 +86,7 @@ func (s *Store) Create(ctx context.Context, r registration.Registration) error {
 			first_name, first_name_key, last_name, last_name_key, metadata, last_logout_date,
 			auth_system, add_date, add_source, change_date, change_source, version, password_changed_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`),
-			tk, r.CustomerRegistrationID, r.Email, lowerKey(r.Email), r.PasswordHash, r.Verified, r.Pending,
+			tk, r.CustomerRegistrationID, r.Email, emailKey(r.Email), r.PasswordHash, r.Verified, r.Pending,
 			nullableString(r.FirstName), nullableKey(r.FirstName), nullableString(r.LastName), nullableKey(r.LastName),
 			meta, s.nullTimeArg(r.LastLogoutDate), r.AuthSystem,
 			s.timeArg(r.AddDate), r.AddSource, s.timeArg(r.ChangeDate), r.ChangeSource, s.nullTimeArg(r.PasswordChangedAt))
@@ -107,7 +107,7 @@ func (s *Store) Get(ctx context.Context, t tenant.Key, id string) (registration.
 
 // GetByEmail returns the tenant's registration with this email, ignoring case.
 func (s *Store) GetByEmail(ctx context.Context, t tenant.Key, email string) (registration.Registration, error) {
-	return s.getBy(ctx, "get by email", t, "email_key", lowerKey(email))
+	return s.getBy(ctx, "get by email", t, "email_key", emailKey(email))
 }
 
 func (s *Store) getBy(ctx context.Context, op string, t tenant.Key, col, val string) (registration.Registration, error) {
@@ -170,7 +170,7 @@ func (s *Store) Search(ctx context.Context, t tenant.Key, q registration.Query) 
 	}
 	if q.Email != "" {
 		where = append(where, "email_key = ?")
-		args = append(args, lowerKey(q.Email))
+		args = append(args, emailKey(q.Email))
 	}
 	if q.FirstNamePrefix != "" {
 		where = append(where, `first_name_key LIKE ? ESCAPE '\'`)
@@ -266,7 +266,7 @@ func (s *Store) Update(ctx context.Context, r registration.Registration) (regist
 			password_changed_at = ?, version = version + 1
 			WHERE tenant = ? AND customer_registration_id = ? AND version = ?
 			RETURNING `+registrationCols),
-			r.Email, lowerKey(r.Email), r.PasswordHash, r.Verified, r.Pending,
+			r.Email, emailKey(r.Email), r.PasswordHash, r.Verified, r.Pending,
 			nullableString(r.FirstName), nullableKey(r.FirstName), nullableString(r.LastName), nullableKey(r.LastName), meta,
 			s.nullTimeArg(r.LastLogoutDate), r.AuthSystem, s.timeArg(r.ChangeDate), r.ChangeSource,
 			s.nullTimeArg(r.PasswordChangedAt), tk, r.CustomerRegistrationID, r.Version)

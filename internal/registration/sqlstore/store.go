@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"usersorchestrator/internal/emailaddr"
 	"usersorchestrator/internal/registration"
 	"usersorchestrator/internal/tenant"
 )
@@ -268,6 +269,10 @@ func (c tenantCol) Scan(v any) error {
 // not by the database's lower(), because SQLite's lower() folds only ASCII: the same rule in Go
 // makes both databases agree on "É" and "é".
 func lowerKey(s string) string { return strings.ToLower(s) }
+
+// emailKey is the email's identity (emailaddr.Key): uniqueness and lookups by email use the one
+// normaliser the orchestrator and the contract use, never a Unicode lower-casing of their own.
+func emailKey(s string) string { return emailaddr.Key(s) }
 
 func nullableKey(s *string) any {
 	if s == nil {
