@@ -92,6 +92,7 @@ func TestGetUsersByToken(t *testing.T) {
 	tests := []struct {
 		name   string
 		setup  func(f *fixture) (token, crid string)
+		local  bool
 		ignore bool
 		want   string
 		calls  ops
@@ -106,7 +107,7 @@ func TestGetUsersByToken(t *testing.T) {
 			f.settle()
 			return a.CookieTokens[0].Content, crid
 		}, want: "ok", calls: ops{providertest.OpGetUser}, events: evs{evAuthGet, evSubGet}},
-		{name: "a uo_session issued before the last logout", setup: func(f *fixture) (string, string) {
+		{name: "a uo_session issued before the last logout", local: true, setup: func(f *fixture) (string, string) {
 			crid := f.localUser(f.lc, email, false)
 			tok, _, _ := f.o.Sessions.Issue(localKey, crid, 1, f.clock.Now())
 			f.clock.Advance(time.Minute)
@@ -164,7 +165,7 @@ func TestGetUsersByToken(t *testing.T) {
 			f := newFixture(t)
 			tok, crid := tt.setup(f)
 			c := f.pc
-			if tt.name == "a uo_session issued before the last logout" {
+			if tt.local {
 				c = f.lc
 			}
 			page, err := f.o.GetUsers(f.ctx, c, GetUsersInput{Token: tok, IgnoreProvider: tt.ignore})

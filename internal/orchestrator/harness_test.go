@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -89,7 +90,7 @@ func newFixture(t *testing.T) *fixture {
 		NewPassword: func() (string, error) { return "generated-password-123", nil },
 		NewID: func() string {
 			f.ids++
-			return "local-" + string(rune('0'+f.ids/10)) + string(rune('0'+f.ids%10))
+			return fmt.Sprintf("local-%02d", f.ids)
 		},
 		Now: f.clock.Now,
 	})
@@ -131,7 +132,7 @@ func (f *fixture) events() []string {
 	return out
 }
 
-// lastEvents is events, asserting they are want.
+// expectEvents asserts the events recorded since the last check, and forgets them.
 func (f *fixture) expectEvents(want ...string) {
 	f.t.Helper()
 	if got := f.events(); !slices.Equal(got, want) {
@@ -382,8 +383,12 @@ func outcome(err error) string {
 	return "unexpected: " + err.Error()
 }
 
-func contextWithTimeout(ctx context.Context, d time.Duration) (context.Context, func()) {
-	return context.WithTimeout(ctx, d)
-}
-
 func hours(h float64) time.Duration { return time.Duration(h * float64(time.Hour)) }
+
+// must fails the test on an arrangement's error.
+func (f *fixture) must(_ any, err error) {
+	f.t.Helper()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+}

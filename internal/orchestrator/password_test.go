@@ -46,6 +46,8 @@ func TestUpdatePassword(t *testing.T) {
 			return crid
 		}, pw: otherPW, want: ErrProviderUnavailable.Error(),
 			calls: ops{providertest.OpGetUser, providertest.OpChangePassword}, events: evs{evAuthGetByID, evSubGetByID, "AUTHSYSTEM_USER_CHANGEPASSWORD Failure"}},
+		{name: "ignoreProvider: the hash in Subscribe, the provider's password untouched", ignore: true,
+			setup: func(f *fixture) string { return f.linkedUser(email) }, pw: otherPW, want: "ok", events: evs{evSubGetByID, evSubChangePW}},
 		{name: "Subscribe-only user of a provider tenant: the hash", setup: func(f *fixture) string { return f.localUser(f.pc, email, true) },
 			pw: otherPW, want: "ok", calls: ops{providertest.OpGetUser}, events: evs{evAuthGetByID, evSubGetByID, evSubChangePW}},
 		{name: "no provider: the hash", local: true, setup: func(f *fixture) string { return f.localUser(f.lc, email, false) },
@@ -75,7 +77,7 @@ func TestUpdatePassword(t *testing.T) {
 			if err == nil {
 				wantPW = tt.pw
 			}
-			if _, err := f.o.Authenticate(f.ctx, c, AuthenticateInput{LoginName: email, Password: wantPW}); err != nil {
+			if _, err := f.o.Authenticate(f.ctx, c, AuthenticateInput{LoginName: email, Password: wantPW, IgnoreProvider: tt.ignore}); err != nil {
 				t.Errorf("login with %q: %v", wantPW, err)
 			}
 			if n := len(f.mails(email)); (err == nil) != (n > 1) {

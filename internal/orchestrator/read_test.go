@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -79,7 +80,7 @@ func TestGetByID(t *testing.T) {
 				crid := f.linkedUser(email)
 				f.prov.Slow(providertest.OpGetUser, time.Minute)
 				var cancel func()
-				f.ctx, cancel = contextWithTimeout(f.ctx, 10*time.Millisecond)
+				f.ctx, cancel = context.WithTimeout(f.ctx, 10*time.Millisecond)
 				f.t.Cleanup(cancel)
 				return crid
 			}, want: ErrProviderUnavailable.Error(), calls: ops{providertest.OpGetUser}, events: evs{"AUTHSYSTEM_USER_GETBYID Failure"}},
@@ -92,7 +93,7 @@ func TestGetByID(t *testing.T) {
 		{name: "sync conflict: a concurrent write wins, its row is answered",
 			setup: func(f *fixture) string {
 				crid := f.linkedUser(email)
-				f.prov.Update(f.ctx, crid, provider.Update{LastName: ptr("Roe")}) //nolint:errcheck
+				f.must(f.prov.Update(f.ctx, crid, provider.Update{LastName: ptr("Roe")}))
 				f.prov.ClearJournal()
 				f.store.failOnce("Update", registration.ErrConflict)
 				return crid
@@ -106,7 +107,7 @@ func TestGetByID(t *testing.T) {
 		{name: "sync conflict and the re-read fails",
 			setup: func(f *fixture) string {
 				crid := f.linkedUser(email)
-				f.prov.Update(f.ctx, crid, provider.Update{LastName: ptr("Roe")}) //nolint:errcheck
+				f.must(f.prov.Update(f.ctx, crid, provider.Update{LastName: ptr("Roe")}))
 				f.prov.ClearJournal()
 				f.store.failOnce("Update", registration.ErrConflict)
 				f.store.failOnce("Get", nil)
@@ -118,7 +119,7 @@ func TestGetByID(t *testing.T) {
 			setup: func(f *fixture) string {
 				crid := f.linkedUser(email)
 				f.localUser(f.pc, "taken@example.com", true)
-				f.prov.ChangeEmail(f.ctx, crid, "taken@example.com") //nolint:errcheck
+				f.must(f.prov.ChangeEmail(f.ctx, crid, "taken@example.com"))
 				f.prov.ClearJournal()
 				return crid
 			}, want: "ok", calls: ops{providertest.OpGetUser},
@@ -130,7 +131,7 @@ func TestGetByID(t *testing.T) {
 			}},
 		{name: "sync: the store fails", setup: func(f *fixture) string {
 			crid := f.linkedUser(email)
-			f.prov.Update(f.ctx, crid, provider.Update{LastName: ptr("Roe")}) //nolint:errcheck
+			f.must(f.prov.Update(f.ctx, crid, provider.Update{LastName: ptr("Roe")}))
 			f.prov.ClearJournal()
 			f.store.failOnce("Update", errDisk)
 			return crid

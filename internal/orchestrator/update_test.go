@@ -56,6 +56,14 @@ func TestUpdate(t *testing.T) {
 			in: UpdateInput{Verified: ptr(false)}, want: ErrProviderUnavailable.Error(),
 			calls:  ops{providertest.OpGetUser, providertest.OpUpdate},
 			events: evs{evAuthGetByID, evSubGetByID, "AUTHSYSTEM_USER_UPDATE Failure"}},
+		{name: "ignoreProvider: Subscribe alone, the provider keeps its data",
+			setup: func(f *fixture) string { return f.linkedUser(email) },
+			in:    UpdateInput{LastName: ptr("Roe"), IgnoreProvider: true}, want: "ok", events: evs{evSubGetByID, evSubUpdate},
+			check: func(t *testing.T, f *fixture, crid string, u User) {
+				if pu, _ := f.prov.User(crid); pu.LastName != "" || deref(f.reg(provKey, crid).LastName) != "Roe" {
+					t.Errorf("provider %+v", pu)
+				}
+			}},
 		{name: "a logout date alone is Subscribe's",
 			setup: func(f *fixture) string { return f.linkedUser(email) },
 			in:    UpdateInput{LastLogoutDate: ptr(t0.Add(time.Hour))}, want: "ok",
@@ -155,6 +163,7 @@ func TestUpdateEmail(t *testing.T) {
 	tests := []struct {
 		name   string
 		local  bool
+		ignore bool
 		setup  func(f *fixture) string
 		to     string
 		want   string
@@ -168,6 +177,9 @@ func TestUpdateEmail(t *testing.T) {
 			setup: func(f *fixture) string { return f.linkedUser(email) }, to: newEmail, want: "ok",
 			calls:  ops{providertest.OpGetUser, providertest.OpChangeEmail},
 			events: evs{evAuthGetByID, evSubGetByID, evChange, evSubChg}, stored: newEmail, prov: newEmail, notice: true},
+		{name: "ignoreProvider: Subscribe alone", ignore: true,
+			setup: func(f *fixture) string { return f.linkedUser(email) }, to: newEmail, want: "ok",
+			events: evs{evSubGetByID, evSubChg}, stored: newEmail, prov: email, notice: true},
 		{name: "unchanged: nothing to do",
 			setup: func(f *fixture) string { return f.linkedUser(email) }, to: email, want: "ok",
 			calls: ops{providertest.OpGetUser}, events: evs{evAuthGetByID, evSubGetByID}, stored: email, prov: email},
@@ -252,7 +264,7 @@ func TestUpdateEmail(t *testing.T) {
 				c = f.lc
 			}
 			crid := tt.setup(f)
-			err := f.o.UpdateEmail(f.ctx, c, crid, tt.to, false)
+			err := f.o.UpdateEmail(f.ctx, c, crid, tt.to, tt.ignore)
 			if got := outcome(err); got != tt.want {
 				t.Fatalf("outcome %q, want %q", got, tt.want)
 			}
