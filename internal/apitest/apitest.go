@@ -81,6 +81,10 @@ type settings struct {
 	wrapStore func(registration.Store) registration.Store
 }
 
+// WithoutSMTP runs the service as the embedded default does: no mail server, emails parked in
+// the outbox (Env.Mail then receives nothing).
+func WithoutSMTP() Option { return func(s *settings) { s.cfg.SMTP.Host = "" } }
+
 // WithLimits replaces the attempt limits.
 func WithLimits(l config.Limits) Option { return func(s *settings) { s.cfg.Limits = l } }
 

@@ -31,8 +31,9 @@ var (
 	ErrShape         = errors.New("must be an email address")
 )
 
-// Canonical returns the address as the service keeps it: the local part as given, the domain in
-// lower-case A-label form. It refuses what the package comment lists.
+// Canonical returns the address as the service keeps it: the local part as given, and the domain
+// as given when it is plain ASCII (case is the caller's, and insignificant), else in its A-label
+// form. It refuses what the package comment lists.
 func Canonical(s string) (string, error) {
 	for _, r := range s {
 		if r == ' ' { // visible, and no address has one: a display name or a typo
@@ -56,7 +57,10 @@ func Canonical(s string) (string, error) {
 	if err != nil || ascii == "" {
 		return "", ErrDomain
 	}
-	return local + "@" + strings.ToLower(ascii), nil
+	if isASCII(domain) && strings.EqualFold(ascii, domain) {
+		return local + "@" + domain, nil
+	}
+	return local + "@" + ascii, nil
 }
 
 // Key is what identifies the mailbox: the canonical address in lower case. A string that is no
@@ -67,6 +71,15 @@ func Key(s string) string {
 		s = c
 	}
 	return asciiLower(s)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func asciiLower(s string) string {

@@ -11,7 +11,8 @@ func TestCanonical(t *testing.T) {
 		err            error
 	}{
 		{"plain", "jane.doe@example.com", "jane.doe@example.com", nil},
-		{"case kept in the local part, domain lowered", "Jane.Doe@Example.COM", "Jane.Doe@example.com", nil},
+		{"case kept as given", "Jane.Doe@Example.COM", "Jane.Doe@Example.COM", nil},
+		{"an IDN domain in capitals becomes the A-label", "jane@BÜCHER.example", "jane@xn--bcher-kva.example", nil},
 		{"plus and dots", "jane+news@mail.example.co.uk", "jane+news@mail.example.co.uk", nil},
 		{"IDN U-label becomes the A-label", "jane@bücher.example", "jane@xn--bcher-kva.example", nil},
 		{"IDN A-label stays", "jane@xn--bcher-kva.example", "jane@xn--bcher-kva.example", nil},

@@ -121,8 +121,16 @@ func greeting(firstName string) string {
 
 // oneLine flattens user-supplied text (a first name, an address) to a single line: CR, LF,
 // Unicode line separators and other control characters become one space, so the text can
-// neither start a header nor fake extra lines in the body.
+// neither start a header nor fake extra lines in the body. Format characters (Unicode Cf:
+// bidirectional overrides, zero-width joiners) are dropped: a name could otherwise reorder
+// how the rest of its line reads ("Hello Bob, visit \u202Emoc.live").
 func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsControl(r)
 	}), " ")

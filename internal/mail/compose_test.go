@@ -3,6 +3,7 @@ package mail_test
 import (
 	"strings"
 	"testing"
+	"unicode"
 
 	"usersorchestrator/internal/mail"
 	"usersorchestrator/internal/registration"
@@ -172,5 +173,25 @@ func TestComposeInjection(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A name cannot reorder or hide what its line says: Unicode format characters (bidirectional
+// overrides and isolates, zero-width characters) never reach a subject or a body (issue 9,
+// finding 10).
+func TestComposeDropsFormatCharacters(t *testing.T) {
+	tn := testTenant()
+	tn.Name = "Daily\u202E Times"
+	const name = "Bob\u202Emoc.evil\u2066 \u200Bx\u200D"
+	e := mail.Welcome(tn, "r@example.com", name, "")
+	for _, part := range []struct{ what, text string }{{"subject", e.Subject}, {"body", e.Body}} {
+		for _, r := range part.text {
+			if unicode.Is(unicode.Cf, r) {
+				t.Fatalf("%s carries the format character %U: %q", part.what, r, part.text)
+			}
+		}
+	}
+	if !strings.Contains(e.Body, "Hello Bobmoc.evil x,") {
+		t.Errorf("the name's visible text was not kept: %q", e.Body)
 	}
 }

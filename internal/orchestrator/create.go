@@ -166,9 +166,13 @@ func (o *Orchestrator) saveNew(ctx context.Context, c Call, in CreateInput, reg 
 			if err != nil {
 				return err
 			}
-			email = mail.VerificationCodeThenPassword(c.Tenant, reg.Email, code, verificationLink(link, reg.Email, code), setPasswordURL)
+			email = o.expiring(mail.VerificationCodeThenPassword(c.Tenant, reg.Email, code, verificationLink(link, reg.Email, code), setPasswordURL), o.VerificationTTL)
 		} else {
 			email = mail.Welcome(c.Tenant, reg.Email, deref(reg.FirstName), setPasswordURL)
+		}
+		if setPasswordURL != "" {
+			// The local welcome link lives welcomeLinkTTL; a provider's ticket is given as long.
+			email = o.expiring(email, welcomeLinkTTL)
 		}
 		if err := o.enqueue(ctx, tx, email); err != nil {
 			return err
@@ -177,8 +181,16 @@ func (o *Orchestrator) saveNew(ctx context.Context, c Call, in CreateInput, reg 
 		return err
 	})
 	if err != nil {
-		o.observe(ctx, c, ev, reg.CustomerRegistrationID, start, err)
-		return UserRef{}, o.createRefused(ctx, c, reg, crid, err)
+		answered := o.createRefused(ctx, c, reg, crid, err)
+		evCrid := reg.CustomerRegistrationID
+		if isOutcome(answered) {
+			// A lost race (another create took the email or id first): the audit trail says what
+			// the caller was answered (E400_07, E400_08, ...) and names no registration, as the
+			// id this call made up was never written.
+			evCrid = crid
+		}
+		o.observe(ctx, c, ev, evCrid, start, answered)
+		return UserRef{}, answered
 	}
 	o.MailQueued()
 	return o.refOf(c, reg.CustomerRegistrationID), nil

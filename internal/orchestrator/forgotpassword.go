@@ -39,7 +39,7 @@ func (o *Orchestrator) StartForgotPassword(ctx context.Context, c Call, login, r
 		if l, enc, err = o.issueResetLink(ctx, tx, c, reg, link, o.ForgotPasswordTTL); err != nil {
 			return err
 		}
-		err = o.enqueue(ctx, tx, mail.ForgotPassword(c.Tenant, reg.Email, l))
+		err = o.enqueue(ctx, tx, o.expiring(mail.ForgotPassword(c.Tenant, reg.Email, l), o.ForgotPasswordTTL))
 		return err
 	})
 	if err != nil {

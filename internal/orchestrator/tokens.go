@@ -126,6 +126,16 @@ func (o *Orchestrator) enqueue(ctx context.Context, tx Store, e registration.Ema
 	return err
 }
 
+// expiring marks e as carrying a secret that stops working ttl from now: the outbox blanks its
+// body then if it is still unsent (mail.ScrubEvery), so a database copy holds no live secret.
+func (o *Orchestrator) expiring(e registration.Email, ttl time.Duration) registration.Email {
+	at := o.Now().UTC().Add(ttl)
+	if e.BodyExpiresAt == nil || e.BodyExpiresAt.Before(at) {
+		e.BodyExpiresAt = &at
+	}
+	return e
+}
+
 func verificationLink(base, email, code string) string {
 	return withQuery(base, "email", email, "verificationCode", code)
 }

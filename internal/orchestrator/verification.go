@@ -133,7 +133,7 @@ func (o *Orchestrator) SendVerificationCode(ctx context.Context, c Call, email, 
 		if err != nil {
 			return err
 		}
-		if err := o.enqueue(ctx, tx, mail.VerificationCode(c.Tenant, reg.Email, code, verificationLink(link, reg.Email, code))); err != nil {
+		if err := o.enqueue(ctx, tx, o.expiring(mail.VerificationCode(c.Tenant, reg.Email, code, verificationLink(link, reg.Email, code)), o.VerificationTTL)); err != nil {
 			return err
 		}
 		if !exists {

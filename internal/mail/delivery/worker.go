@@ -18,6 +18,8 @@ type Outbox interface {
 	ClaimDueEmails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]registration.Email, error)
 	MarkEmailSent(ctx context.Context, id int64, at time.Time) error
 	MarkEmailFailed(ctx context.Context, id int64, next time.Time, lastError string) error
+	// ScrubEmails blanks the bodies of unsent emails whose secret expired by now, and of ids.
+	ScrubEmails(ctx context.Context, now time.Time, ids ...int64) (int64, error)
 }
 
 // Defaults of WorkerOptions and the retry schedule.
@@ -44,6 +46,11 @@ const (
 
 	// NoSMTPError is the lastError of a mail parked because no SMTP server is configured.
 	NoSMTPError = "no SMTP server configured"
+
+	// ScrubEvery is how often a worker blanks the bodies of unsent emails whose link or code has
+	// expired (parked without SMTP, or still retrying): a copy of the database then holds no
+	// live secret, and the expired ones are useless anyway.
+	ScrubEvery = time.Minute
 
 	maxLastError = 1000
 	// minRedacted: body lines shorter than this ("--") are too common to be secrets.
@@ -73,6 +80,8 @@ type Worker struct {
 	log    *slog.Logger
 	opts   WorkerOptions
 	wake   chan struct{}
+	// nextScrub is when the next pass blanks expired bodies (passes run one at a time).
+	nextScrub time.Time
 }
 
 // NewWorker builds a worker. sender nil means no SMTP server is configured (the embedded
@@ -157,6 +166,12 @@ func (w *Worker) pass(ctx context.Context) (fetched int, err error) {
 
 func (w *Worker) deliver(ctx context.Context) (sent, fetched int, err error) {
 	claimed := w.opts.Now()
+	if !claimed.Before(w.nextScrub) {
+		if _, err := w.outbox.ScrubEmails(ctx, claimed); err != nil {
+			return 0, 0, fmt.Errorf("mail: scrub expired emails: %w", err)
+		}
+		w.nextScrub = claimed.Add(ScrubEvery)
+	}
 	due, err := w.outbox.ClaimDueEmails(ctx, claimed, w.opts.Lease, w.opts.Batch)
 	if err != nil {
 		return 0, 0, fmt.Errorf("mail: claim due emails: %w", err)
@@ -223,6 +238,10 @@ func (w *Worker) deliverOne(ctx context.Context, e registration.Email) (bool, er
 		lastError := truncate(fmt.Sprintf("gave up after attempt %d: %s", attempt, reason))
 		if err := w.outbox.MarkEmailFailed(ctx, e.ID, now.Add(parkFor), lastError); err != nil {
 			return false, fmt.Errorf("mail: park email %d: %w", e.ID, err)
+		}
+		// Nobody will send it: its link or code must not wait in the database for a reader.
+		if _, err := w.outbox.ScrubEmails(ctx, now, e.ID); err != nil {
+			return false, fmt.Errorf("mail: scrub abandoned email %d: %w", e.ID, err)
 		}
 		return false, nil
 	}

@@ -87,6 +87,20 @@ func (o *fakeOutbox) MarkEmailFailed(_ context.Context, id int64, next time.Time
 	return nil
 }
 
+func (o *fakeOutbox) ScrubEmails(_ context.Context, now time.Time, ids ...int64) (int64, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var n int64
+	for _, r := range o.rows {
+		expired := r.BodyExpiresAt != nil && !r.BodyExpiresAt.After(now)
+		if r.SentAt == nil && r.Body != "" && (expired || slices.Contains(ids, r.ID)) {
+			r.Body = ""
+			n++
+		}
+	}
+	return n, nil
+}
+
 func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 // failingSender fails every send with err and counts the calls.
@@ -235,6 +249,9 @@ func TestWorkerBacksOffThenGivesUp(t *testing.T) {
 	r := box.get(id)
 	if r.Attempts != 4 || r.SentAt != nil || !strings.HasPrefix(r.LastError, "gave up after attempt 4") {
 		t.Fatalf("after giving up: %+v", r)
+	}
+	if r.Body != "" {
+		t.Errorf("an abandoned mail kept its body (and its secret) in the outbox")
 	}
 	if r.NextAttemptAt.Before(clk.Now().AddDate(50, 0, 0)) {
 		t.Errorf("parked only until %s", r.NextAttemptAt)
@@ -610,5 +627,38 @@ func TestWorkersOnSharedOutboxSendEachEmailOnce(t *testing.T) {
 		if n != 1 {
 			t.Errorf("email %d sent %d times", id, n)
 		}
+	}
+}
+
+// An unsent email's secret does not outlive it: once the link or code has expired, a pass blanks
+// the body (here parked without SMTP); one whose secret still works keeps it (issue 9, finding 10).
+func TestWorkerScrubsExpiredBodies(t *testing.T) {
+	box := &fakeOutbox{}
+	clk := newClock()
+	w := delivery.NewWorker(box, nil, nil, delivery.WorkerOptions{Now: clk.Now})
+	soon, later := clk.Now().Add(time.Hour), clk.Now().Add(24*time.Hour)
+	expiring := secretMail("a@example.com")
+	expiring.BodyExpiresAt = &soon
+	lasting := secretMail("b@example.com")
+	lasting.BodyExpiresAt = &later
+	plain := secretMail("c@example.com") // no expiry: it carries no secret of limited life
+	ids := []int64{box.add(expiring, clk.Now()), box.add(lasting, clk.Now()), box.add(plain, clk.Now())}
+	if _, err := w.DeliverDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if box.get(id).Body == "" {
+			t.Fatalf("email %d lost its body before its secret expired", id)
+		}
+	}
+	clk.Advance(time.Hour + delivery.ScrubEvery)
+	if _, err := w.DeliverDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := box.get(ids[0]); got.Body != "" || got.Subject == "" {
+		t.Errorf("expired email: body %q subject %q; want the body blanked, the row kept", got.Body, got.Subject)
+	}
+	if box.get(ids[1]).Body == "" || box.get(ids[2]).Body == "" {
+		t.Error("an email whose secret still works (or has none) was blanked")
 	}
 }
