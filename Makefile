@@ -5,13 +5,19 @@
 GO        ?= go
 REDOCLY   ?= npx --yes @redocly/cli@2.77.0
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+SPECTRAL  ?= npx --yes @stoplight/spectral-cli@6.16.3
+OASDIFF   ?= $(GO) run github.com/oasdiff/oasdiff@v1.37.0
+# The released contract consumers generated their clients from, and the breaking changes of
+# openapi.yaml against it that were accepted deliberately (each with its CHANGELOG.md entry).
+RELEASED_CONTRACT = api/released/openapi.yaml
+ACCEPTED_BREAKING = api/accepted-breaking.txt
 # Our packages; gen/ is generated code and is linted by its generator, not by us.
 PKGS       = $$($(GO) list ./... | grep -v /gen/)
 TEST_ENV   = .tools/test.env
 
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: run build generate check-generate lint test test-unit test-infra fuzz bench image \
+.PHONY: run build generate check-generate lint ts-check breaking release-contract test test-unit test-infra fuzz bench image \
         mocks-image mocks-up mocks-down clean-test-containers
 
 ## run: serve the API on 127.0.0.1:8080 with the built-in configuration
@@ -31,13 +37,34 @@ check-generate: generate
 	@git diff --exit-code -- gen openapi.yaml || (echo "make generate changed gen/: commit the regenerated code" && exit 1)
 	@test -z "$$(git status --porcelain -- gen)" || (git status --porcelain -- gen; echo "make generate left untracked files in gen/" && exit 1)
 
-## lint: the contract (Redocly), gofmt, go vet, staticcheck
+## lint: the contract (Redocly's recommended-strict, Spectral's spectral:oas with nothing reported), gofmt, go vet, staticcheck
 lint:
 	$(REDOCLY) lint openapi.yaml
+	$(SPECTRAL) lint --ruleset .spectral.yaml --fail-severity=hint openapi.yaml
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt would change these files" && exit 1)
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./...
 	$(STATICCHECK) $(PKGS)
+
+## ts-check: generate the TypeScript clients from openapi.yaml with the default settings of
+## openapi-typescript (+ openapi-fetch) and @hey-api/openapi-ts, and type-check a consumer of each
+## (create, get, authenticate) with TypeScript 5.9; versions pinned in clients/typescript/package-lock.json
+ts-check:
+	cd clients/typescript && npm ci --no-audit --no-fund && npm run generate && npm run check
+
+## breaking: fail when openapi.yaml breaks the released contract (oasdiff), except for the
+## breaking changes listed in api/accepted-breaking.txt
+breaking:
+	$(OASDIFF) breaking --fail-on ERR --err-ignore $(ACCEPTED_BREAKING) $(RELEASED_CONTRACT) openapi.yaml
+
+## release-contract: make openapi.yaml the released contract. Deliberate: openapi.yaml's
+## info.version must be new and have its "## <version>" entry in CHANGELOG.md.
+release-contract:
+	@v=$$(sed -n 's/^  version: *//p' openapi.yaml | head -n 1); \
+	old=$$(sed -n 's/^  version: *//p' $(RELEASED_CONTRACT) | head -n 1); \
+	test "$$v" != "$$old" || { echo "info.version is still $$old: raise it first"; exit 1; }; \
+	grep -q "^## $$v" CHANGELOG.md || { echo "CHANGELOG.md has no '## $$v' entry"; exit 1; }; \
+	cp openapi.yaml $(RELEASED_CONTRACT) && : > $(ACCEPTED_BREAKING) && echo "released contract: $$old -> $$v"
 
 ## test: the whole suite, on a fresh machine too (brings up Docker, the WireMock image, PostgreSQL).
 ## The packages with WireMock containers (build tag e2e) run one at a time (-p 1): on two cores,

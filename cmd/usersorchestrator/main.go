@@ -1,7 +1,7 @@
 // Command usersorchestrator is the Users Orchestrator service and its tools:
 //
 //	usersorchestrator [serve]  serve the API (the default command)
-//	usersorchestrator validate check one HTTP request against the contract, offline
+//	usersorchestrator validate check one HTTP request (or every request of a HAR capture) against the contract, offline
 //	usersorchestrator token    print a JWT that may call the API (development)
 //	usersorchestrator migrate  create or upgrade the database schema
 //
@@ -57,7 +57,7 @@ const usage = `usage: usersorchestrator [command] [flags]
 
 commands:
   serve     serve the API (default)
-  validate  check one HTTP request against the contract, offline, and print every violation
+  validate  check one HTTP request (or a HAR capture: -har) against the contract, offline, and print every violation
   token     print a JWT that may call the API, signed with the configured HS256 secret
   migrate   create or upgrade the database schema
 

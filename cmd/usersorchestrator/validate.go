@@ -34,22 +34,19 @@ func validate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	target := fs.String("url", "", "the path and query, e.g. /v4/Users?email=jane@example.com")
 	body := fs.String("d", "", "the JSON body, or @file to read it from a file")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	harFile := fs.String("har", "", "a HAR capture (browsers, Postman): check every request in it")
 	var headers headerFlags
 	fs.Var(&headers, "H", `a header, "Name: value" (repeatable)`)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `usage: usersorchestrator validate (-file request.http | -method M -url PATH [-H "Name: value"]... [-d JSON|@file]) [-json]
+		fmt.Fprint(stderr, `usage: usersorchestrator validate (-file request.http | -method M -url PATH [-H "Name: value"]... [-d JSON|@file] | -har capture.har) [-json]
 
 Checks one HTTP request against the contract (openapi.yaml, embedded) and prints every way it
-breaks it, with the message code the server answers, first violation first.
+breaks it, with the message code the server answers, first violation first. With -har, checks
+every /v4 request of a HAR capture and prints one line per request and a summary.
 `)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	req, err := readRequest(*file, *method, *target, *body, headers, stdin)
-	if err != nil {
-		fmt.Fprintln(stderr, "validate:", err)
 		return 2
 	}
 	doc, err := contract.Load()
@@ -62,9 +59,15 @@ breaks it, with the message code the server answers, first violation first.
 		fmt.Fprintln(stderr, "validate:", err)
 		return 2
 	}
-	contract.CanonicalizePath(req)
-	req.Body = http.MaxBytesReader(nil, req.Body, contract.MaxBodyBytes)
-	res := v.Validate(context.Background(), req)
+	if *harFile != "" {
+		return validateHAR(v, *harFile, *asJSON, stdout, stderr)
+	}
+	req, err := readRequest(*file, *method, *target, *body, headers, stdin)
+	if err != nil {
+		fmt.Fprintln(stderr, "validate:", err)
+		return 2
+	}
+	res := check(v, req)
 	if *asJSON {
 		writeJSON(stdout, res)
 	} else {
@@ -131,6 +134,13 @@ func readRequest(file, method, target, body string, headers []string, stdin io.R
 	return req, nil
 }
 
+// check judges req as the server does: its path rules, its body cap, its validator.
+func check(v *contract.Validator, req *http.Request) contract.Result {
+	contract.CanonicalizePath(req)
+	req.Body = http.MaxBytesReader(nil, req.Body, contract.MaxBodyBytes)
+	return v.Validate(context.Background(), req)
+}
+
 // splitHead cuts a raw request at its first blank line (CRLF or LF).
 func splitHead(data []byte) (head, body []byte) {
 	for _, sep := range []string{"\r\n\r\n", "\n\n"} {
@@ -144,8 +154,10 @@ func splitHead(data []byte) (head, body []byte) {
 func writeText(w io.Writer, res contract.Result) {
 	if len(res.Violations) == 0 {
 		fmt.Fprintf(w, "valid: %s\n", res.OperationID)
+		writeNotes(w, res.Notes)
 		return
 	}
+	defer writeNotes(w, res.Notes)
 	op := res.OperationID
 	if op == "" {
 		op = "no operation"
@@ -160,22 +172,51 @@ func writeText(w io.Writer, res contract.Result) {
 	}
 }
 
-func writeJSON(w io.Writer, res contract.Result) {
-	type violation struct {
-		Status int    `json:"status"`
-		Code   string `json:"code"`
-		Text   string `json:"text"`
-		Where  string `json:"where"`
-		Detail string `json:"detail"`
+// writeNotes lists the names accepted in another spelling than the contract's: the server
+// accepts them too, but a consumer may want to send the contract's own.
+func writeNotes(w io.Writer, notes []contract.Note) {
+	for _, n := range notes {
+		fmt.Fprintf(w, "note: %s (accepted; the contract spells it %s)\n", n.Where, n.Canonical)
 	}
-	out := struct {
-		Valid      bool        `json:"valid"`
-		Operation  string      `json:"operationId,omitempty"`
-		Violations []violation `json:"violations"`
-	}{Valid: len(res.Violations) == 0, Operation: res.OperationID, Violations: []violation{}}
+}
+
+// jsonViolation and jsonNote are how -json prints a violation and a note.
+type jsonViolation struct {
+	Status int    `json:"status"`
+	Code   string `json:"code"`
+	Text   string `json:"text"`
+	Where  string `json:"where"`
+	Detail string `json:"detail"`
+}
+
+type jsonNote struct {
+	Where     string `json:"where"`
+	Canonical string `json:"canonical"`
+}
+
+func jsonViolations(res contract.Result) []jsonViolation {
+	out := []jsonViolation{}
 	for _, v := range res.Violations {
-		out.Violations = append(out.Violations, violation{v.Code.Status(), string(v.Code), v.Text(), v.Where, v.Problem})
+		out = append(out, jsonViolation{v.Code.Status(), string(v.Code), v.Text(), v.Where, v.Problem})
 	}
+	return out
+}
+
+func jsonNotes(res contract.Result) []jsonNote {
+	out := []jsonNote{}
+	for _, n := range res.Notes {
+		out = append(out, jsonNote{Where: n.Where, Canonical: n.Canonical})
+	}
+	return out
+}
+
+func writeJSON(w io.Writer, res contract.Result) {
+	out := struct {
+		Valid      bool            `json:"valid"`
+		Operation  string          `json:"operationId,omitempty"`
+		Violations []jsonViolation `json:"violations"`
+		Notes      []jsonNote      `json:"notes"`
+	}{Valid: len(res.Violations) == 0, Operation: res.OperationID, Violations: jsonViolations(res), Notes: jsonNotes(res)}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(out)

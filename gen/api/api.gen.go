@@ -342,9 +342,10 @@ func (e GetUsersParamsOrderByType) Valid() bool {
 	}
 }
 
-// AuthenticateRequest Either `loginName` and `password`, or `token`.
+// AuthenticateRequest `token`, or `loginName` and `password`, or all three (the token then takes precedence and
+// the other two are ignored).
 type AuthenticateRequest struct {
-	// IgnoreProvider When true the credentials are checked against Subscribe only.
+	// IgnoreProvider When true the credentials are checked against Subscribe only. Absent means false.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
 
 	// LoginName The login name, the email address for users of this service.
@@ -353,8 +354,59 @@ type AuthenticateRequest struct {
 	// Password The password.
 	Password *string `json:"password,omitempty"`
 
-	// Token A session token from an earlier Authenticate, or an access token of the tenant's provider.
+	// Token A session token from an earlier Authenticate, or an access token of the tenant's
+	// provider. Empty is the same as absent.
 	Token *string `json:"token,omitempty"`
+}
+
+// AuthenticatedUser The user a successful Authenticate answers with: the fields of `User`, but `state` is not
+// required, as the published example of Authenticate has none. This service always sends it.
+type AuthenticatedUser struct {
+	// AddDate When the registration was created.
+	AddDate time.Time `json:"addDate"`
+
+	// AddSource The `X-SourceSystem` of the call that created it.
+	AddSource nullable.Nullable[string] `json:"addSource,omitempty"`
+
+	// ChangeDate When the registration last changed.
+	ChangeDate time.Time `json:"changeDate"`
+
+	// ChangeSource The `X-SourceSystem` of the call that last changed it.
+	ChangeSource nullable.Nullable[string] `json:"changeSource,omitempty"`
+
+	// CustomerRegistrationId The customer registration id (CRID): the user's id in the identity provider (an Auth0
+	// `user_id`, a Gigya `UID`, a Firefly GUID), or a UUID made by this service for tenants
+	// without a provider. Letters, digits and `. _ ~ @ | : + = -`.
+	CustomerRegistrationId CustomerRegistrationId `json:"customerRegistrationId"`
+
+	// Email The email address, which is also the login name.
+	Email string `json:"email"`
+
+	// EncryptedCustomerRegistrationId The customer registration id encrypted by this service; usable as the `encryptedCustomerRegistrationId` selector.
+	EncryptedCustomerRegistrationId string `json:"encryptedCustomerRegistrationId"`
+
+	// FirstName The first name.
+	FirstName nullable.Nullable[string] `json:"firstName,omitempty"`
+
+	// LastLogoutDate When the user last logged out of the Naviga platform.
+	LastLogoutDate nullable.Nullable[time.Time] `json:"lastLogoutDate,omitempty"`
+
+	// LastName The last name.
+	LastName nullable.Nullable[string] `json:"lastName,omitempty"`
+
+	// Metadata The user's custom fields.
+	Metadata map[string]string `json:"metadata"`
+
+	// State `Standard` for every user of a tenant with an identity provider whose account the provider
+	// holds (it decides whether they may log in). Without a provider, and for a user a provider
+	// tenant created with `ignoreProvider=true` (kept in Subscribe alone, and logging in by the
+	// same rules): `Unverified` while the email is not verified (this wins over `Lite`), else
+	// `Lite` when the user has no password, else `Standard`. Authenticate refuses `Unverified`
+	// (`UsersOrchestrator_E400_11`) and `Lite` (`UsersOrchestrator_E400_12`).
+	State *UserState `json:"state,omitempty"`
+
+	// Verified Whether the email address has been confirmed.
+	Verified bool `json:"verified"`
 }
 
 // AuthenticationEnvelope defines model for AuthenticationEnvelope.
@@ -370,8 +422,9 @@ type AuthenticationEnvelope struct {
 type AuthenticationResult struct {
 	CookieTokens []CookieToken `json:"cookieTokens"`
 
-	// User A subscriber's account as Subscribe holds it, merged with the provider's data when the provider was asked.
-	User User `json:"user"`
+	// User The user a successful Authenticate answers with: the fields of `User`, but `state` is not
+	// required, as the published example of Authenticate has none. This service always sends it.
+	User AuthenticatedUser `json:"user"`
 }
 
 // CookieToken A token for the consumer to keep, for example in a cookie.
@@ -406,7 +459,7 @@ type CreateUserRequest struct {
 	// FirstName The subscriber's first name.
 	FirstName *string `json:"firstName,omitempty"`
 
-	// IgnoreProvider When true the user is created in Subscribe only, not in the tenant's identity provider.
+	// IgnoreProvider When true the user is created in Subscribe only, not in the tenant's identity provider. Absent means false.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
 
 	// LastName The subscriber's last name.
@@ -422,14 +475,16 @@ type CreateUserRequest struct {
 	// Example: {"acceptsEmailOffers":"1","ebill_flag":"true","phoneNumber":"5551234567"}
 	Metadata *Metadata `json:"metadata,omitempty"`
 
-	// Password The user's password, 8 to 128 characters. Absent or empty creates the user passwordless.
+	// Password The user's password, within the tenant's password policy (8 to 128 characters unless
+	// the tenant sets another; refused with `UsersOrchestrator_E400`). Absent or empty creates
+	// the user passwordless.
 	Password *string `json:"password,omitempty"`
 
 	// ReturnUrl The absolute http(s) address the emailed link leads to. Its host must be one the tenant
 	// allows; without it the tenant's default page is used.
 	ReturnUrl *ReturnUrl `json:"returnUrl,omitempty"`
 
-	// VerifyEmail When true the registration stays pending until the emailed code is confirmed with Verify Email.
+	// VerifyEmail When true the registration stays pending until the emailed code is confirmed with Verify Email. Absent means false.
 	VerifyEmail *bool `json:"verifyEmail,omitempty"`
 }
 
@@ -511,7 +566,9 @@ type ForgotPasswordFinishRequest struct {
 	// EncryptedEventId A value encrypted by this service (authenticated encryption, URL-safe base64 without padding).
 	EncryptedEventId EncryptedValue `json:"encryptedEventId"`
 
-	// Password A password of 8 to 128 characters. It is stored only as a hash and never returned nor logged.
+	// Password A new password. Its length is the tenant's password policy (8 to 128 characters unless
+	// the tenant sets another); a password the policy refuses answers `UsersOrchestrator_E400`.
+	// It is stored only as a hash and never returned nor logged.
 	Password Password `json:"password"`
 }
 
@@ -630,7 +687,9 @@ type Metadata map[string]string
 // Example: {"city":"Springfield","photo":null}
 type MetadataUpdate map[string]*string
 
-// Password A password of 8 to 128 characters. It is stored only as a hash and never returned nor logged.
+// Password A new password. Its length is the tenant's password policy (8 to 128 characters unless
+// the tenant sets another); a password the policy refuses answers `UsersOrchestrator_E400`.
+// It is stored only as a hash and never returned nor logged.
 type Password = string
 
 // ReturnUrl The absolute http(s) address the emailed link leads to. Its host must be one the tenant
@@ -663,16 +722,18 @@ type UpdateEmailRequest struct {
 	// refused with E400_00 naming the rule.
 	Email Email `json:"email"`
 
-	// IgnoreProvider When true only Subscribe's email is changed, not the identity provider's.
+	// IgnoreProvider When true only Subscribe's email is changed, not the identity provider's. Absent means false.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
 }
 
 // UpdatePasswordRequest defines model for UpdatePasswordRequest.
 type UpdatePasswordRequest struct {
-	// IgnoreProvider When true only Subscribe's password is changed, not the identity provider's.
+	// IgnoreProvider When true only Subscribe's password is changed, not the identity provider's. Absent means false.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
 
-	// Password A password of 8 to 128 characters. It is stored only as a hash and never returned nor logged.
+	// Password A new password. Its length is the tenant's password policy (8 to 128 characters unless
+	// the tenant sets another); a password the policy refuses answers `UsersOrchestrator_E400`.
+	// It is stored only as a hash and never returned nor logged.
 	Password Password `json:"password"`
 }
 
@@ -681,7 +742,7 @@ type UpdateUserRequest struct {
 	// FirstName The new first name.
 	FirstName *string `json:"firstName,omitempty"`
 
-	// IgnoreProvider When true only Subscribe is changed, not the tenant's identity provider.
+	// IgnoreProvider When true only Subscribe is changed, not the tenant's identity provider. Absent means false.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
 
 	// LastLogoutDate When the user last logged out of the Naviga platform.
@@ -742,9 +803,12 @@ type User struct {
 	// Metadata The user's custom fields.
 	Metadata map[string]string `json:"metadata"`
 
-	// State `Standard` for every user of a tenant with an identity provider. Without a provider:
-	// `Unverified` while the email is not verified (this wins over `Lite`), else `Lite` when the user
-	// has no password, else `Standard`.
+	// State `Standard` for every user of a tenant with an identity provider whose account the provider
+	// holds (it decides whether they may log in). Without a provider, and for a user a provider
+	// tenant created with `ignoreProvider=true` (kept in Subscribe alone, and logging in by the
+	// same rules): `Unverified` while the email is not verified (this wins over `Lite`), else
+	// `Lite` when the user has no password, else `Standard`. Authenticate refuses `Unverified`
+	// (`UsersOrchestrator_E400_11`) and `Lite` (`UsersOrchestrator_E400_12`).
 	State UserState `json:"state"`
 
 	// Verified Whether the email address has been confirmed.
@@ -796,9 +860,12 @@ type UserReferenceEnvelope struct {
 	Meta nullable.Nullable[Meta] `json:"meta,omitempty"`
 }
 
-// UserState `Standard` for every user of a tenant with an identity provider. Without a provider:
-// `Unverified` while the email is not verified (this wins over `Lite`), else `Lite` when the user
-// has no password, else `Standard`.
+// UserState `Standard` for every user of a tenant with an identity provider whose account the provider
+// holds (it decides whether they may log in). Without a provider, and for a user a provider
+// tenant created with `ignoreProvider=true` (kept in Subscribe alone, and logging in by the
+// same rules): `Unverified` while the email is not verified (this wins over `Lite`), else
+// `Lite` when the user has no password, else `Standard`. Authenticate refuses `Unverified`
+// (`UsersOrchestrator_E400_11`) and `Lite` (`UsersOrchestrator_E400_12`).
 type UserState string
 
 // VerifyEmailRequest defines model for VerifyEmailRequest.
@@ -5423,249 +5490,273 @@ func (sh *strictHandler) UpdatePassword(ctx *gin.Context, customerRegistrationId
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1rd9s2tj/8VbB0Zq3aPZSim2/ymrXGcZxUmdxqO02bUU8IkZDEmgJUgrKj5OR8sufd88X+CxsXghRJ",
-	"UbLkZKbpm8YiicvGBrCvv/255rHpjFFCY17rfa6Rj3g6Cwn8+6LbbIr/8/l0iqNFrVd7y0nEX0fehPA4",
-	"wjGLPoh3eiieEDSL2G3gkwhFZDTnxIcfI/LnnPC45tRucTgnorUp4RyP4Z8e80lhqzWnFpOPca1Xe4x9",
-	"dGkaihcz8dFFFLGo9sWpTUmMRWOqq75f69W6w9FJe9Q5ODoadro+PsQdj5y0T/wmaZLuUeew9uXLFwfm",
-	"96HZ/PCY+Ysq8/wgpoopmtMbyu4oGgUk9FFAYaZD0cgG0/xgz7RPb3EY+KhPZ/P4JfNJiOrQcoNMAxz2",
-	"0l3vhBjnEfEJjQMc8so0oSSIJyRCXvItoixCMbshdHdE6SFOqI9U5yEbB/QVnhKEqY9mmPM7FvkOssax",
-	"fWpdTHEQVqcTiwX/EPERwr4fEc53yjM4CHtoOucxGpK8nndAkFtC4buKJBFbh4hvUOCjgKMpDkcsmhJ/",
-	"l3ShXrSYxcRXg1UkmuLYm8ijDMcxiSj6n3+d1d/j+qdm/eRD/ff//ttOKPYTwT6Jqp8/aAIfALECzgM6",
-	"3g2pVDe/1t/gGYnOmU96ok8x0SAiuzl8Xug9vBb/wM5HVGz9XRMF+MecNLsnyBt1jK3BHvrkQzFjiE9Y",
-	"FO+QFLoz65SJUUgwj9Ex8iY4wl5Mot0cNT/PSbTGvY3+FO+jGY7wlMQkQmweIzZCEaZjshsSZXuc4TG5",
-	"Cj6RFLWmjMeoJdvaMo3a1ajTBqnGnIoIKIE8TMV9NSTIJ+rJZlRql1FpB7M+qjbrI3X5wJUYcDQj1A/o",
-	"GN2SKBgFHo4DtqHscpRM+Fr0QGMSET99+YoeeRyEoel3xKJU340dkOa4GmmOM6SJ8cZy3HGGFrpJHEYE",
-	"+wshPc85QcMFwpSBHDfnJNrF3E+qzf1EHBWiLx/HGN2QhRit2AgenpLwHPMNz4qTNCFMDwFHgdwVO5h0",
-	"q5L+9qHV7KG7iNGxfZWyyFwlG824lXM65je/xYk7tY/12XwYBnxC/FpvhENODDFa1YjRktwv+FCszlsq",
-	"d+WGx1+rlV543axgKd3wQxGg2n3QaqcJ8CKIN+P5Vjtn6hMs5v7ga9+pNvWOnDoojNbWFNxKPs6UmLcB",
-	"JTppSpS0/1AE6VYjSFdorSgi4wB+DxiFi8pcD5uRo1twK4hNIfsi2yWFmfZBtWkf6AMxWRgEc9pougfp",
-	"6dq3PLS640vgsNqcD3vmVr7fiXeYTPcie9/v4Mgz86wm+LWOUje8FHaFkMMYCtmGimPLkvle6qb/SRaC",
-	"f36xxWmP0RgHFE1ZRFA8wVSI/pamtAO6tKsd++12iR13PvPxhrdAO30LRATdYQ4Kh5gfiqOFkH5jpvow",
-	"V88uKFHtFmirW8Cb85hNgRLW8SftVJuLxO3MXVDYi94y5GPA4+0zRhVpqAWnv7yiNjXmWvLPW4rn8YRF",
-	"wadtmkuKr7kqy5268ad4IY20XmyuuZhQTDexoVjr/JRFw8D3t2mELp51lZtdXutsRhS7CaksnggtGMcT",
-	"MKBPSTxhm1wA1t3+isXoKZvTB1ns7odKLC1eg8nzuTeBg2aTOX5o5on1d1iKMCMx54cQ5KqItVqmHTJ/",
-	"Ye45HG1i87LFWOWQQxc0DuIFumYMvVCt7nrW7QqqfPukBzOdYrpAOI7JdBZv4Gtp22o7Y+ilaE5Nne9+",
-	"qgcVHLAHxitJPs6IFxMfjXAQzqP1F/ggbdGMSURxiK5IdEsiJOe41UvooNmssmnlaz0krkOQFfR+E/Pc",
-	"QEhV3eZJJUL6GYZkivx5pLt6RuLHi76P7lh0MwrZXWMHRGhXI4IS0Z6R2IzmXkRor0OEnRKgU40A6iw7",
-	"j4gQFbdCg05lGmR6bTzI/v9Q4T6Xr0nSvJVS9FZI061MmkyvD0Wag2qkOZCkOZvHE0JjrXlvhUQHlUlU",
-	"0PtDkeqwGqkOJamesmjMYu193A6pDiuTqqD3hyLVUTVSKQfSL7Y1ZyuEOqpMqNy+H4RMVc7rTsagEHA0",
-	"p/gWByEehptIJ9ZRfVbU7O5nL4YmtZoUCcQN6bHpLCQZT6mPZe/Y95/gWAys3Wwf1luterN93TzptQ56",
-	"zeb7miNeuGLzyBOvvCPDmlPzJpiOSeardvO6ddjrtnvtw/fmHfPh+dWl+FEZFS4tmwJMuzM6HB0PW6Te",
-	"9rp+vTvq4PqJf0TqLdwedryuf0AORzWnJm27vdofmJKGz8g/VFxgw2NT8Vj7is+L+pn+88/O7a9N2vKO",
-	"fxu2J+9u/jwev2pOjyfP27/dPe8sfm5/7A4vWhOvcxl6f1wsXn76ufXqD6/7+vqs5tRGQcRjGQdSe46p",
-	"4JUQ8/gFG7N5nCVH67rd7jUPeq3Oe/We+vIJEx9qSx9ENw6DMPwwCvG41qvF0Vw8n00YJa/m0yGJar3a",
-	"wcFBq93pHhweCcbhsezrKsbUx9IRpk2jPfE9MNdq3r1qZ0TOFLNYLHs19zzCecK0dB6GICaZKAIIyztT",
-	"dhTppRZMRrgXBTP5J2ikz99dI7DfjViEOPHmURAvHIQ5MjyN8JSpk2QU3BITyqJif3gDXU/IgLpDgiMS",
-	"iT5d0xLi3oRMCZIdDwmHZjieEvX1qdC/QvEzjsFcBi+oqKJRxKbi7wHNtjfFCxQSfEu0PcIK12gMqGA+",
-	"yYq1Xu0xjAuRxfPJ8JkXvA6e999+6rdeBX3ep5cH3nn/sH8z+/WX8+cnDbJ4/sfwWRgO6eWTYfsy9Bb9",
-	"w3eL5zfv37Vu+2HrpOG1QzqcPm36vz4Pa04tEHSUo605NSo5Kk12p2Zif4AZnBrMAThtij++IHQcT2q9",
-	"49ZJ26lNA6p/aJnl5rE4yuGoyd9Jb7D4IG95C82Ge+eX/Sf7jtGSfuBgspRRqgHEZ8YLc3o2UgSteDoA",
-	"bWZiaIYyBQdOGYn+FpFRrVf7r0dJBPIj+ZQ/KjhXBKH6Y8oi8kaNf5k47yaEIugLMRou0NV8KDlUBmth",
-	"H8xbiWUP6JOhivZFYX4jt6chEVwCigIQ3pOQIEgPzJ6qT0Z4Hsbmc7X8Q8ZCgilM6w0em1NoeUqBN4Ho",
-	"IRQzFJF4HlEHeWxOQdsXe6mVGmUrf4SzpI/c0bUcwbfBdD6t9VpN8R/wrfrBDDugMRmTyAz7KvhElgf9",
-	"E7uT1pcgJlOQX8T4Jyz0eWqs7WbxYKHl3KGKr+yxrhzor+dhQGh8Dkd03oYy3ODBi+CYO0V3QTxBrhUE",
-	"6QL7uL/WZXvPIjafyd+DGHESEi/mFnel95dPpqzobNEtnks342b75ho6hSasSZtBVpv5WLyemX8yNkMA",
-	"iyRbmnoyzm3N34xxxcxn4r3VU97+micD3NaUpSR4teAxmebPmsMzNMU3Wo/wcBiivRE4u2HcyH1Hhq6D",
-	"3POrS/G/l2wYhORsNnP3G+iSeCzyiY8YReSWRAsVwS2IhLl98bhGpHURi5Bry6pumkxS4C2gUmpOFa9d",
-	"fSiU3LpfRFN8xiiXCS+JmwaEORoTGoPkPpuFSst69AeXApedKFPg/ilYOP3lI3hJDKLaQoM6c0FvSchm",
-	"RI4+h6NX+LEUuxIfDReWQAZHcq62k9bFn0q19t7kUYbtcvKIl5S+lW9PqNKCeG/LNC43jjTEmJXN+Fsi",
-	"V6siuVrbJlfWfm7TSTsZpKr+gHTa3hTP8lwvMLk3eBEy7F8zJj1j9z9UWlUOldbWDxVlNzEuRHAfRjJ8",
-	"5bCL/hk8Ljw+tDj81jL8bGGZO1WWefuHa7HC4Ae+Su/id0J/oCgOZJTrDZnFwBYBHTcsbUQ5iwdUXop+",
-	"A1k2Lak0B1Nxyc5jbfLDyJMuCHG+T4SOPMV+EjED1zDi7FRq1pR8jKXCw0ayQRln57FZQLgQXQIas2RE",
-	"UrvOXcVrxl5iujCOz/tzsvThruDk9slWVzDrDlZXY8D13SgEmHSIMlDsFMXRAuExDijCo5hEyL0kcbSo",
-	"n4k/wCTCqNRq1G0qxmq9siyGXclPhDp3h4MYDckIAsJkMBR01UgpPqXaTaGl0o632YJI06oi0mz9/kgZ",
-	"XZaz32SG5+qg2nwKgd/q3/Sadkocd9Ua6W5zrS6z7nm1LvkeyVNx+E3E++IgnOBwVL+LgjgmtKFn9orF",
-	"xs5+X9btVmHdbgFNk+CilS1sWX56xZKoeTipis1+itoQwMUiFb8lk1oJT0V77RduB9uf9C1tiqOK/Hy0",
-	"7bOnzLnXsDozRnnl4SUar0D6fQLxPQ7fRGIN4kDQSlkC011eyFR212SYKsuDzpZw4bBz4aQD/Xlmtfg5",
-	"a4HMMTwWmEqlEcDK3scRQd6EeDfEl7cRjy3RhdFwYTkttBmzgKlCO6l3mcTJhetYWWc6TU5c0WIHcCnE",
-	"BBxxEt0GHvj5LG2/fdBdoe07tZmVTLs8DjsjZcSiKY7BCGkyoGzTQvt4ZWcyXHappzPECeeCm+R1BcZb",
-	"TBHBURiQyI4SILDYmCIMPiH1AZDBtlxZhnxriN3myeFqp4P6hQ3/IF4sRp0OUjC7o/c5w2naoVa2wdJt",
-	"XRIuGDHtMCv7/KV6zfLflr8e45q06Gjj0L9MV44c8O8rZ6xGuTRfj7GbgFyLFZA7LSZTvtKJkXxUS4iN",
-	"owgvxN8Qe7qiCXEgLs1KBa2mxpQ3Nbv/HEZUDKjuDY9RPhcXS8zQDSEzB9nmQCH5Itnh8rFj3Q9FBqkg",
-	"5iQcWWdGslH8ubyVnuAFX27iKYvQRHsSfLzgaVFPCnp7GMn20u7N/dz+aOFJBK3+wOEsOkXunH1Qe9U1",
-	"VEpv3pwjaXmP2SsHfTuGYJnJ564hKHyCDareKJm1KXDQb+Z+M4EBK65WeOlLhTiBFe3ozyGFRjRoBQbk",
-	"Wrb1FRX9wBG8C4uZORvBMrzEF/e7PHWypFTQwd+avi8dMA8oN2yxISHnWv1iBzWsnLV4tfqk7eCIVacr",
-	"vLfyGlWW/wR/51icKK22DQfRQGdDTmgsNexZvFBkS3wH5vuQcF71RlawLbVe7X/+9r//86/BgA8GV79/",
-	"Pna+/C3vIJB+1LfRSna+NC9+UfEfC4P7sw6PpER2HovDTCf/z2kchIn4o7INgaEYHQXRlPjSLwUC6QJB",
-	"/3m8kjlw5HbNPVgKd+TasQa9irEGaA9TEHCaA+qK1z8EQqLF6FkwXmDkvu0/gT+fBhEZhQv07C0EMggh",
-	"CL19238irV3gt0gOXXk0w37iAypoxOaxjJaTGwq9IIItuIP8YBzEXErUDfQB/R/6B/pf1EP/jf6O6q40",
-	"f5VLeRaHJdBAjQ//94//7f3339MIQQmfWbySsRunRN0GOpP/IEr8ZtMZjtS6izlFZIwB1gV5mJMGek0J",
-	"Eg0M2UfBKIySAdU0l0visykO4J4EI2QA9zA6q4d4SEK0N5vThWCzfUHDqYM4Q+4fmJJ/DP///8+bkKih",
-	"bn9QQgZUPvtI6/WheFq/ucXWGxFJAoAgfU9MR7uZrOXas45Bc1MP6Nmb/j6kMWjBH7gdUxTQ24AHw5Ak",
-	"5wfae0sD2B/nI8Ed7/m+ZBLKaP3s6rzfRyHzcIhmOIpRwAdUpzJCowq7RRyS2lwRzUNl/jTnjM5uLtEx",
-	"OnmLnb6ycsQumXCaoK0sEQhbKoCvXwwYddDbyxd1jkcEDTEnh13DGTMhENDx/tKR384oRYcFLPyhkHdT",
-	"SnIuD4s3GshVonbDA784F4fb3QTH6E6c85BLfSpeinHDRGG66ogYBerkV0+WJcyvoDLknZmAF5ajDCkh",
-	"7iXPj4IJdZAdj8kMxYzdOGIHTIMwDCzbsWG9gMaH3dqyndepkQRdbfmUhodwAq/T2vViRnSARKkslnrZ",
-	"/rpoPFSoE4EnbgSltMowATGQRu6AmOfNo4j4Z3FRWJcmIo9xpCInzUR9HJN6HExJHiOzeeyxPAHq3YSA",
-	"zSVpeu55hPgq7ovOp4IrdFymU3uqcqt+z+mErwy9cNOxDK6mjIfDcLX6oJc/u3TpxciMI5m7Y3NqitqF",
-	"zP4i4DkMD71V14PltlnSgPMmx8uHcj+DRDKjb84KcZHdigXbGzYPR5GKwGkg9+zt9U9Xv11dX7z88Pbq",
-	"4vLDs4trZTTMefL4t/4TF/GJuK0DH3UPmy1nQG2duadNgTiWQJrmoqqPSYxGIbvjgNgkg4a1hiVNdwDg",
-	"pAKB4VxrDKh79fbx1fll//GFGsXr189eXLx4/az/ykV73WarvQ/oWyYmeTiPESW3IG3KWTrIWL8ZjYUM",
-	"gNhoRCI+oJShZ4yNQ2VGVAHCetNmer64rjk5PwqiLD84v7w4u74o+v3Nxasn/VfPlh+/ffMk9zOY8PLP",
-	"v5y96IsPnr6+fPb6+s3Z1dW715c5o3naf9W/+mnVW1fXZ5fXq146/+ns1bOLVc8vXp71X+SQK1m9mlPL",
-	"4bD8XxWJs08MjbMPDBWzD64uzi7Pf8p58OTixUXuF0VjXSJD/guSDkuHvVP7WIcNWQ98Xuv9y8T+5/Jc",
-	"4Nd63Waz+cUpeU/RSL3bKn7XUE292l71asKs6otO8ReG8urVbvGrmrLqzcPiNwu5XH16lO85KGquYDOo",
-	"xo7Xayx/z6i2TkpIm+Uf+UmrueoTvbPU+yULnd5s6n17tfP3H7x4mOKg4i1Z4eU0vx02y0aQZp/DZmfF",
-	"YhTub/V9d83vzTGgvj9c8/sUsQ+bB2VkyWWAwxTPlJ0p+oNW88vvy3GWAQ34ZDOTbxbeeH0rq23hK/vS",
-	"oNMuyXLZIVht5ok/6clfCeE+R+rMmdeymJRoGxHhJHYSAeY0ZV8LA3qDPBxFgZ26BMp5A51ZztABhdgp",
-	"D1PESWybuhLw2xtCZiiIEaNGmoc3hti7QYT6jpJowI0yjNgdJ5GUVVYI/NkpVyTe/eTkvNX45iTmnEFu",
-	"tl0qu6fRXspet6/5DHuQiSNTcziJN/BMb2KKzpAsmcZqav2Cw8AP4kWOn3Pb7qI1tuoPHOVcxlLvqWTR",
-	"KNSWC2ZVnVDb3E+G+N/4ltLj/DqX0CYH4cuEmlkHtV+Vxtq6JfN0c50hzCc/cCReOAXng/tZffvFhV+5",
-	"k6T2SouzNIRiLu2guV5p+UOlIV4vZssEUuCUMGzVWgmJ8q0MF5DLA4Z1qcJLg7QMaZYWecgIRu7HuniL",
-	"uyjGw5CgcXBLOCLYm2jq/HR9/QbxGMdzLp0H5KNQ2yXRXEsk6yFgHxdNcXTDVSSCT7L6PvZlsGzKa4AY",
-	"JbwxoNepH0Uf4lxxCyGpXXElaw8DmpEoYJDLxCiRSYqYGq/LgDKqoalP04Z6HN7hBYcaJBBNDe3BAKHF",
-	"tC2iLCe86NlhybOjkmfHJc9Oip8BYHPRs5JxAsxv0bNOyTNxhhsneSk9VD2gMhz+MvT5MqD2MuDyMizv",
-	"MtTrMijoMqzkMvTgMijdMtzZMpDWMjDTMjTPMmTLQgzIQozEQhTBMui9Qni6QhS3QryzMoSwMuCsMkCp",
-	"MkSlMiihMuycMriYgiSZXLsVnK+2zarsbJJneK3XhvCRAvCKUhW77HTLa12hbFkdVGjsqKAxFXt+/9Ee",
-	"F3QAikc2I3C9sZ8UNK0FsJLWN5sMnFF5PUqrw/b7a5WvzmwjusGJWdLqhUp2WqfJTtFSWFE3azbZLWIc",
-	"Qv10eLkQytYgdt7NmdeRBuqcRcwjnBNfejg5H83DcLFiDuri1e12rXbtqnwr2/hQ2Exu4RwjUVdpuV25",
-	"5SqtHRW0dq9KLhX6PS7rt2rVlAr9nJT0k1uUZHWbrVVrW1z2Y83jJBGjiqZQVF5jo47aqzrKKWaxUUed",
-	"ko42SGurVH9hJbNlizFUaPegpN3yqgcVGj8saLykxkCFVov2+z1R/Ff33C7hrjVA8it0VMZdldHnV/WT",
-	"3pStIsz39dk1PfpOLqb6+q2md0A3F7J8g1Y/ZOjQrQASvnY36eOi1amCyb12J+3URdE+KYXBXrf1g5Q4",
-	"cJC6MvJQp1e2lqb7Qf5uqgbuXKGv9sZ9rddPZ7N+cnCKN1igD6k9skb3OVjAG3V/sFn3JTi7Gw3jcLNh",
-	"lGDYbjSMo82GUYgQu/4g0tzYqQbFmtPN74kduiSyWGspJshZXMbfbGSwbZovDTEFpK0VIabyzMsLMH2p",
-	"xp5u36XzMHQdlf49FkvPRgijMOCxQUfQGC7S6aYlCzEA8bXEZZFoWmkCz0pwCWXa7JgoSELiOxYY4XJ4",
-	"76wQK9A0xINPcE36+S1YAL6rHIrwooNwyJlON3B/ras7q973XaShvwxe6Z9zFhOw5E8IRRGZsSiWsCtq",
-	"Y+V7bliMw3M2z0uAzGAgygrTAUUq2reKRzOH1ZKUrXyH3OfVeV/pYUr/rSwqzzUJhbACkZfyKxkawRvo",
-	"DIpiQgC28aGE7I5EdQ9zgkLItgEXCmA9DiigcIZ5STgfXLRnympCX66Fxusa3k2cO6MQj7ks3YL5gLoJ",
-	"oK+73xCiumxZjhWSUqwKu5aAPqB7bqFG4O6fIkwXEp2ChJyoWnDGwaP1ZAcF1AvnoPQbVWBARVc3ZMEd",
-	"4zor9EWduBlM28817HlkFnPQal5DmGutVxPSzbrgxVP80eYKmxEUN4nj+YYs6lP8sR7a/CJ/tlNFcP3T",
-	"71a+yO8//s3mRXnlr8OR2UNnBYcabUyCJXEHTUk0Jj7w4nAh67RS5SDkMYuIb1aph3CKhxEnCq7xhiyc",
-	"AZXHJ4rIlN0CLpIDqwdCOmQpCjYKyShW4IYL8YN0hIpuDb9BFpHYPgPq6vG6CM9m4WJpkT2IvqhdzcSw",
-	"YN/JxYyZgnx+kOV7U5jJeZYYZdkoP4WzH0vLF9Aa9jjIIBPMZQEpHcMtbwZEWYRCNh6TTQAWjnMY5NKO",
-	"mVm+C/CQs3AeEzSJ49ke3zfmuqUgsJBgcC6LKXE0EYeFLs/NKLHydQcUhyG746dGJgnidDqvygaVd1nA",
-	"5U2WziubR0EmPqjZzZveFaG+LbydM59sGIqxVsr2FkKRipNOLazSpUV7Dd73KE4jXMAW28vcHg5cHXCF",
-	"1N1s1lunXSlrszDlTZ5lQI+HoPfmaedpdOsfeGK5U4hyMuU8NxX3B14Vv6Xy2kq66SNlM9JtkRjm/Noy",
-	"PbYQHVsaCivJuDngwwqEBEruHg4YYRl/fWklNkFCsMtAFKYJgq0NwBDkrQM4iupoeYVvgzFGsxDH4lyu",
-	"nkVYjsMgaLtb+AUlZwE/CWnlRSVqaPwBdVdroiilWq5LSCDXfA8O1TSRXXkdihUbEpCI9vPXJimNUaYB",
-	"G8dJgmywBPtUgGywvFl4nlp6lkbE0PG5mFu8CLoJyHpKkEyit8yRACYHqQym6tiAsUVXBkjvPlPjpZAv",
-	"U3Z20ZJCDKnOhFaZmHVTTCUMqMEoifPU/6X+7CI01aYFHKZhTSvPK13IZrOp2T1Xnt+uIHJycjhtJnfQ",
-	"HdR1AM8Vl6pL4inNtTVUwNNZA72jEIPgFM05BHYqNHd3Rb+uQhVnUe6oV1xJ6eto5XI96A1QaTQlyQN4",
-	"nZlNK1h2VujJFgKPZxt1rHVJTk9V3Wg1AtlVrG6daid8OjxCHPVDQmhy3lfArSksJ7NqBzgGuMOqYS8n",
-	"ahHYMQd16nj7veCKuV/4v8Rw+9aC/cWo8rP7AW6xcnK/nl1pbr9ssmwY9yfxt5nYLwX5EYkILbrVAmlz",
-	"xabq/Y5Tch7mDlmNZrHxHl9J5/szU7Jk3yRHXcW5V5+r69RJwEJZm0VCMQv+UhYVg6y0pHGhd0vwWb0B",
-	"dd9SfZa6QmQJiXXKZ0Kt0B7wwF1AOWK3JELuiyAm7r4j7ejyr0SkFmMb0EwUlX7XTCaD6pDU4hOt1Zxa",
-	"Mr5cp9kvCWLbQxh0bjNGu+IsIlMFLx0bRTS2m6U+HnZXg7kum2lyBrPMUUIQUDX4rqAEH8w5KfmX/PVU",
-	"S0jP313XlspgQMFB7WlLYba7ysPmSNZjkbGfwruqip+LZhEZBR+lGZYHY4rjeUScAXXJx5nrIJcOR64p",
-	"3gbSxHgulFY34FyZA/Hcd23w4gY6Q65nCjlxF3khDqYOsOCAziIi9FkHXKVcOwntwk/KkxSnSuuosjqS",
-	"L2XdQiHLwDySY28SxzOJKx3QEctnA/ALIdsxBLnEHGFEyR2XZalytdmASriiIYnvCEnDSiY4cBb2HgDv",
-	"ORJrz0FXV68vxUoorD0HeRPGCdVVgYxZxn0asruGGKY2ALn7A6oXIdGnM9iGLCINdJGcPwY6e8yAmhGb",
-	"jyfyvmCUoLM3/caADuh//Rd6kxSnpL4QIok/oNCS9Mdpyd28ptHtIMMsXPQAAZ07UvAF4Ru8RXCuqtwy",
-	"GD5k6g1oAqtjPQx83kDvJjgGH0Z+KtooCEOE0RjPtFKRjGmGx4QPqE4vz014U7niBpXdSWpdqsE78pSQ",
-	"J7ngUs4AhVcC9YrmqU5Ci0kYKsg/bz4lUBfQjNgcM/rM45rY10ndC30GKGIj99Ft11XhCpDhBhVCVX2L",
-	"3tIO38Ni/6/Y4bDhRsHHfWdZld+7mzCwROEwDOj41KD/ZKqM7TvpYmywTcUhYRekc/KKtWl9O2ZjqatI",
-	"pdUu3IbOdFUJMQcdcAsbXzC9dOZ2m60Ch27LPRXXLJwTYI4oqcOVtNYRV2xu5KNojqI5vaHsji5/2Cz2",
-	"KzddBW84oHaRL73sEMsuZSS93joawjGBN4LvoohFjlgW9/NACyeDWg99HkCo0KDmoAHEAal/LWZkUPsi",
-	"/ilEIPmjkGQGtS/iGjcogeJFF9pVYS+yPhxEvrgNCRQon1eIbRlQ18IUtKNbkCudsAGXDlzBkVr4iIgS",
-	"XiYqtFZ6vjSNXtonBnh0Teasq64Lsjpf9hQQN4vzZQc0P2EWJfmygikhp1VlFwQ0lXEMR1NutvGAQtiC",
-	"YwNdqnPFqqobKeZooMeEBz6xc3DZSCb1WmcUpgs4YAc0qTEBrK4EQRAAUselYdduAbt2XbmlsawvJcTG",
-	"AZVlpZKvW538r1sdF+1Biu7CHmYsbjOUoMHKylUQrEH8/caA6uBVmK0kvgw4lVCh3FTksRaWE0mdKdpT",
-	"G0rKuHKsDsJoisMRi6biytLxVmFAyT4aExCqQxxQ2ZuM67ZPSb0hNQNCpjsf0IvUCqhjUV6b8u6CypXi",
-	"nA7EgXNDkkRpc/fbWHA/uoCWGrMBTa7vPQum7UchrhtzePagVkhvElLQSGMaWFCGRRA1dEytgYvbSg5e",
-	"BlQEXOFkqx0iP3JPkfvs4ho9uu2CIsYffc7XE79IOD/uDqgW3sSSm1tjBIiwcwm0IiULIRcM6DmmjAYS",
-	"HjaecBnJpIp+wp0HoUv4lgidJI5k4S7EQ8xV9rtYYRuwTupTA5p+F+25Febg7gMxgPfERcMci2kj4gcR",
-	"8VTZ6zDwCOWgTqi6mEJxiQISYyibO49CJXTy3qNHPvN4g4KsNA7ZEIcNj00fyR/qRqCs41kAxpsghiKc",
-	"SrjKkUrP3vSlOsGl8NptNBtQsoXNCBWt9GqdRrPRAaSfeAI6hJm/+GNM4nyff8Iho6Vwr2ckRo9V3p1j",
-	"/jImh4LfB7Tvm1+h/AGsqfrh57k4ta9AbwLW+BGdoR9/1BbsH39Eo4CqDSbYp4dc0KZctCfObSFyMUqE",
-	"CJOAUsBzZ0BRBVN5UsAF6hYsVwNZLgEiGjab2a4Gst9Ar2m4gLHqCYDQoRx18mAFX6sWeoBbOcGRuHyQ",
-	"kGJjKRn8iF6LF+4CBe4ojxShiQjiiPd//FGed/Iige+QJMme6xXMFsAfkCGhjIBUorqDXOMaUPqbNqfr",
-	"Nz3MST2gnFAexMEtCReJNAsbVxI9sU9AK2DvzXS274BUrrarq2NRTYEdHeUqf+AskjYtaF6cKNHjhXpX",
-	"/XUtRJgGesUULRCOkSCZLRto24slYgqOA6mkAUZRV3kitTWEy7yQpDoW/AnrQBVWvhR9ZLFBLee8U2dQ",
-	"wiVipGnP/d+V4pG6GgLlyhRnj1R9YuX3DLh2jerAOvvCSOl7e/KgRVJOBa9/9goCkWAW6NZMQ/vycDOH",
-	"QN+XCeby3BCHiZJUZMZ6ngUmeeVRuj7/F2flB+lqyVU+sIp0V3k9qe9cvfGkDLb4ZkW9hyyGvDicoLYj",
-	"Nzkn+gQ1R4SqcS0zR/VOlt8IlhIbpi43j9z46p10weY/MCUNn5F/qJ/EBVPLL+WurVFJYa6VMOtL5q31",
-	"CIEwL4NY10Dq+0K4lsGbGuRNhTn4RH+8Moa3nalk/f7PlvfLb82PXXw0vWwPn8dvjvm7jn9xOPrp5gX9",
-	"mb29/XVxduI9bpNnB8E/j6evmrOrbnR9NH/X+vSkU0TC1F1Tq1zkbAlWaS3rfkUqQui2ifQUCsqqW3AX",
-	"dJ/+88/O7a9N2vKOfxu2J+9u/jwev2pOjyfP27/dPe8sfm5/7A4vWhOvcxl6f1wsXn76ufXqD6/7+vps",
-	"FdELnY3bWoVsWbCA87kkuS0NiHvWKvrk7q9XIQyd0ZwkYvXVKnK3Oq4Uf+WyCXUPjGOqaKM48DEK2Ti9",
-	"JmTxfDJ85gWvg+f9t5/6rVdBn/fp5YF33j/s38x+/eX8+UmDLJ5/8t/1g9dB/9P7P95PXz/rf3x/9fyk",
-	"4bVDOpw+bfq/Pg8LlkiWWSsoAV+pCNpyaVbryHOUIi5PQw3vWLBd0lPvjA5Hx8MWqbe9rl/vjjq4fuIf",
-	"kXoLt4cdr+sfkMNRwaS8+7Fbke9v5Vyz0paadlri0vyVDttI5v0cF8wqCQPZuGJ/Udra9maVithIJvWE",
-	"kYJZmQCQh5yU4MS7woiLgKegD8wsZNhJ3iTsWAkzieUAv43GaQGmglyeJqzlzcsbmI7cqMb4qViV/MGu",
-	"kMDe6BS1iu+q1Jv8a1V6IBLJHjR9rVikyZCEo+RRQWkcKTqYGNwyP7r0mHqrQmXsnWnx84oYmXLZTJou",
-	"xMGodpaYeXrS4qPyGUM+Zf6sMXyrpyj/ggbzB7hiLfvpGOcvvzs1bRAH60VbFrFdoxLuSFcu5vPpFEcL",
-	"hZtlZHGp12kjQ82p3ZqCQSpGQcXh/MuKKq21m+3DeqtVb7avmye91kGv2XxfS4WE1t6RYXrFkq/azevW",
-	"Ya/b7rUP39eyAZe186vLYqzUyveZcpYXqQcro0/uKcZZsYa155hqjrYDBuk8DO3APXW429F366baqUg6",
-	"+zRLQuXE95D0bMWRVEBeKwJbU8yt04WtaBM7Vbdlp9u2m+k01RZ4pSmjJM2gr5TNQRaN9suY8puaT/PL",
-	"l+p1n5cizgpKP1vWGLQ3Y5wHw3CBBNH2oUJ5d+0joRgaq0JlcfHeB7BdFhYpB2SKak21Sxppdao10ups",
-	"u9q29pn4jEhvkpTUVLgH+JMcsFAYndQYPXM0SFU5MIufpBavsJy7OfcfpaBr4KPO6o8SWBrxRavCF2/w",
-	"ImTYv2ZMgrV8cWoH2+CtbRReb1csvN7eNivYWClJvXVBmSoUVff42wSLQo4vdRXLDT5cSOnZKhSw/EPg",
-	"O1q5jpRNTJxceMwNtq+QO7QTywbXLK/R4dTuJoQu2XesvvPvSenBuyHg6tTBNMTKnVqvxoYeBEgmZopF",
-	"ba9XYCVdAsf0dQaBKw6KCAa3trEIp8a+qjqNae46J3PHD0YjwOsDVc9ODsTUt2KX7jBHQ5ioCatq1ODG",
-	"njFegAKe+KgU2o5gAmhX/f3GKmArH8qyWzLmSZu7lQNKmu+hfqW08ScV/3OrC4P5NojRntX5fkO3BHkO",
-	"lKA9nK6yu5/bll1pV3oAuMmPxjJDOmYDipA3YYwThBO4O2RBv1BCfG49hGgl23sugx4CcGxi6rMp8ufT",
-	"KThYGCW6QobKUaMsskBFtJcZBqMM29Zisztquq1LoRZebYi2l0NaEyrwYDoLF1kUP7QH4pwOXU1q8y40",
-	"CRglp6JtMyadQo5ckz7tmjhbNwteL6NzMwBBexruFTxaEol1H9gDmMO16g7/XUiUbvWSwomZXOdgcOnO",
-	"0cu8DM23ZyOe7p9KVwG4BqWbQDOPsTMgXc52QDVyXIIduNqWeyzBPgqfH7kDqkOPcZwxvGXwN7U3DFV0",
-	"hg1oTvHulPMKlIpTFIysQyOeEAoXE3fSL6vGBlSmaPoIj7GuTJd2cyW13b87un434D6Pmb9YU/ixj7C0",
-	"RlN0GDtW9qmWAGx1x2ixbEIb0ZIWm9Iy2YTWUvrk5ZI+WYDpkoZbMLEbd3d3urBynZI7DqEbdyRURTxT",
-	"FchBufzi1MRhY8N5LJHgbcbKsEJPz9Gjs3ngKlZ+q4p0kltf81gUES+uT1jESX0IGA6L7PQVRkFl2TPZ",
-	"cga6OB06D/S8t/FHHSR5C5GrVd/b6LJTq8paqv5hrQTJvVjbB9Cb9ZT45XSfEk3eTrVGe/qOhFhQi6Hg",
-	"LcEC21XxK+nTZWp9dQsBnJ47NhA0jyo2clTWyHHFRo7LGjmp2MhJmb2j4nRaZdNpVzSatHdmNEkjRBsZ",
-	"NzGMGKCB7/aPyvaPVkX7R6uskU7FRrbOGhkgWGVHSWLLxGkHcfETHI7qypO/TTOLGgBWYILZ5JBEW9yy",
-	"NeU6x27hyKQd6ussgDQiicS5VokBSoUpNaMslUVd0TtsPx2HD11CX+V9FNUYNX3Zkm2+vcZBmN9A4kCS",
-	"g6K0+hyVvrZG3eGU8SWrklm6lBVmrjV5Jc0mSaR/zsmc+Pur+18uZmyGAWpfVk92lvVk2/ihBAEzsOVM",
-	"zIqjK68jnLte9j5ImLRseeCQl6FBexiFjI7rYXAro93HLK6b90QL+6WslVMpVw0xWa6RsgKNYrVT0kqu",
-	"OD6m2CenuQowSuu/RVjAX5wkTvxRGrsZVLtcCxwUTyEB7GDXVL40sbzKdOasjrXGFBEchQGJBnQ57rpi",
-	"YNX+KRoyebJRNShp8ChK7IIErQZ6TU2uVRIR7GoDF5BxTwVZKYOGmtm+DKuWH6Uiwqxo4vRs3Tn7oH5x",
-	"HSTFhHRG2g9ctKjyOJ7gBXcdNAvnudY2aJNDA4lVDVqROWZnCjE1v/DH6lizpitz9WDymux3zMpqystV",
-	"B99QkgwuKbiyr5arso9eBLG2Be1Z5sD94k/bbgNdkpk8SsRmmUdEUoXRVOVYHJEBlZlFOgA9H3PfVXkr",
-	"YOsCUso4V8klYJpzlwr/uCYHFvOc/Ng4z/ZkM/t369NWrE9pbT9DYKPyW+WGi2wvK40ggIUGgY+FXZrU",
-	"F7tv9c02ozLX0Nnt4e3U+oKtjkpWJd8SY52mSvBU/W43ltU+aGu9WqeZxD4lJzUw5lxh3H0PAnrgIKD7",
-	"BfzkGs3yarZVLNO2NdNZWsYqUyFTm+Wrxbycm0r8vMyIU7HBVpmdrdWq2EirrJGKJrbWtx2Ds2xO8pKF",
-	"gFBWCWzgkdm/iVGp2z5Z/d01Yy8xXZjaRv9xxqiDio0cbJuxCury7CC4JyUHgbRti+LUt2IUmNGtdCKJ",
-	"NkNlVNGK9qgXr5/1XyVK9YFRqo3YlxnA2tE7zy6uH//Wf5Jn9SoJCBLqb24GsVTUOQtl/jmkf84hmqRW",
-	"GtJjj6FpjSEb1pM1vpQ1myJe07JIJI16LDLNykUVIvF0FpvcVYVM8O1EEaUMHOmgj2IDB9iveDZ6Q4Xj",
-	"7A3nQRgjRu1wE1MsJbcYwT7ycCSLCGI6oDkhKRrEIzENiN6mgVBt40DxLaOeqnwh1Wptq+CCsZVJFZBB",
-	"NLy3tfGA0XREiIkOgizzxEcBCnLaTssgPkeMWkFfncrRJcA4Vifasg1pijS21HNVsGb7ynkOLVX8SEIj",
-	"bF2ePTEnMGxoDGqAxuAktlJlBtRCw5MJ7EK5N6gcdgELuSCJwm+gVyRzSJRrzmTkzoDekFnsoKFCHRH0",
-	"J5FE+I4jgqGmBRTy4MSLCORFiW01xN4NItTvqTgtMTwof8EQFmx/B0h+e4LXHANc4SCpTjmC3NKihsNF",
-	"HHh836pLJWYO6DFg0CRgUgKbD5ZDnJGIMyqWCPvZLfEDR4ISQ/axoWKmZMEmaNWRSND6vEgqmthJU4T6",
-	"AAIWLXR4mcy8BPgXJ4Eo0+AxecYUKAKe2drfbSr3sanAbk2r7tl4OSD6/pqmlcrhNsBAxp6+jpkjPU4Y",
-	"5U6tHUCqrJ3jSv2YY+HIHle1Xm3269Htz+3pq5ObF90/fjocP+34Vy38/vjj+cHt4yZ92f7zXZdcHsW/",
-	"ncz7Lfams15EyHGtcrX8rSm5OYuwWvERB9EdVohAxEd72luWusTUrXNqH/EmYSEmYfj10kNemA3w8IkZ",
-	"fwENcOUILZZ7CvfzFpUauXWw8vTFhCbOPuBcS3XJ3EQFqstm/svrEqHuNH2hGygu7VuVF670pa4SjR/J",
-	"27zMBajA2yi5s8PlreqFmdoFRjwTe1xd8yOAN0yH+w6oTG1PoRQbF4t02oPIpcPRQXCcz3pSaGLUV6KI",
-	"CdNXPqhidyCAK1g111Kqm0akW+HJciUsa0jwrQLxg/HJSg55Uosc5HexZYtiy8gwbbHcokL7U7G4W7iS",
-	"U24j2rmrY+rXw6YQqOGkmE0izMnmgowc9k4lGUm9rCjzVP9qEayy8NFqJsKH2pQPIH1kqxsX3Kpmu0Ns",
-	"qi6X8+8Zd5oUO/u3sGlbcTZp40NSczZ9/PopFfK7sLNbYUdt1WJpR1ttxeWfE0O4kQT0tP+qf/VTkQh0",
-	"nLFGrkyDXD+WryBuMNeGsRw7mI2Wy+2u2WqmRDmbfrJ0a1LT1cTEURYHXlp8EzrO70X1IgtlOp3iVizV",
-	"XZMw5KngzBz5TSE82zVcwYIGSWBpI6LgIkjxUgYhMaURixQSOKDDQuaahMJydOCnbIJFwH9E1/etJsad",
-	"T4gH8ZZGWZorRE0pj83yZDGgDI7Jd2lsi9LYrcVuxfKYZsqtS2Qbi1p6RDsVtoA4acpAvztJT9JEbLWO",
-	"j9ayHZ0k4pumysObj3TPq8QMrQ/aMBMPbwTSHPvvFVyQI4p9F7Jyhax0goW4bKSrJFdY0iwp78ZbtcHv",
-	"JSb9cvai/+Ts+qJIUDqqJihVkB7s8ufFIsO5TmnXGNMJdH22+pHycgp1S0sP4PJWHjSZCyBkBStZYEg8",
-	"NiUc4aTGFaOkgc5kNO4di244+EWNbJH2m56iSLkgVeSyqq2gHZEGsDYiaBMn5LIoYeXHfpcf7iU/ACUz",
-	"d6SFi7BGwvhyUbBa97h90lpLSsgpZLYb0cCq8pmZebBm/vKx3/S6+KBdPzoirXrXaw/rwwN8Uj8ctUjb",
-	"73jd4QGuFBB6TbvDX468X1ufXpzcPO9Mnh2OnrT52fHs9UHwtrm47JJ3R3++bNHHndvzw4/vT9ZyUbU6",
-	"lphhLfDXT10uAfb8WuKFrnNXJFx0KwoX3bJGDio2clDWyGHFRg4fMIZS3BmqVM5fKHay/Dv7nt+6KUnt",
-	"Z20wMHtJ+WZkUo0lE6WEjmoSUUWEq9JQuKy1KB2jdmhlOeZbiaY4utGdyIkacUWZitZD7SpP9tRsHAXj",
-	"SazS/1QmZRXhacn390tOzczSwDhp+VvGLYqZFgMdbSIEETgvYk779wc0P2SugaCUOGXpOalEYZ08p/lp",
-	"AeYlQwYIGeIDqpPu0Rk1r+pQO21sMrRZmat2aCWcDaisyxezLciRqlajICrUdaMRmYXYIzr7j9wGbA6B",
-	"ULnxT4T6S0v4Xfa8VwAUyaIHQ86rTWWkyFxVBq0c+6Tk3jVkmjwG2G3Qk3ovRZ74P1E07VrRU7kc8PWF",
-	"VKkIYxVy+80Kpt+gOGgJ9tnL4LtUuEupELbSHiCdUoVQsG+kFEug+PqC4bogGNcAYHInIS1TgktGYjld",
-	"klYshKCMfFZUv7CwsN+lCj3X4VPrYjIuZWGYamQDqsuRFVSftsEqkzegaJ8WsEpqjj1e9L+73b5uwYTS",
-	"I1qs0VN4c73LrApG3Fe7un6CarL/6UG7zW6FbjiJXrFYrfC9AcTKv3tGYrHdt365PINivxA1OlwUVou6",
-	"B+RVUQLg9apkws3z+L5NeO61Tul8Af4NjidwfM3mec4liMrjqqalrunDhUYM0NoqdHjI/EXPrmbqWKVM",
-	"Has+qTOgbhqKQJohXAmW9CLzKGbICwmOUBDvyxtTAxSYavZJmc4bshjQ4UL8H+1h+B8klTFVRN3CZDoV",
-	"T+WhANPAEYHo5v0GOlM2CLi5Zz7kzqkqymc2hDagMMvAZDhRJOz2KgtGu+3qkrQqT29AVeRjCiks74Z+",
-	"C6P5Dpd8b9tCCByWVp8vVWVupB7aaVUZ6IwESaRz3TzudZqAPyKOwFnERkGYKSojt5AMJNP5z/EdQ5qT",
-	"gRXt/rLoHXEGl8ODkJ7a1SwK6Bj2owQVjpmG9ZhFbMo06jAIlbW1KsQYRtupDUPtrjS13qofcywZWwOA",
-	"kcvW6rXafxUAmHgzBJhcTlsL0jqfF6vgx6wTJXWU2Igk/+zMJlQJajnBC5Qs/tXk6lVgyN8OenBFzJh2",
-	"++FsU7kB8PKw+GurDXKLbV1rUDsX62KZ+jJ9GDUhbY2CbQyH6I5gQHIav68HNBUnb+Prruf4LNZh9JxS",
-	"HWXsdhXtZo9U+YLPW1ZhhIJfrMRYlVjTvvA9o0rgUOFyJDme+05+PZQBNQmS0n8KOB0yNi7xdaYC6ocL",
-	"hKmsOg8LlAJUXR1e3zx2i/WC7wFv91cMKLkzjGnBKYFbWC1opRIiLBrX1pa3dx/XphTNPPVkw+zC9pLg",
-	"tbu4sYpJhZkolx1lFm7TMbdOJYiv4JiL8Y0Cxf8u8WxX4lGWAZx7Kf1l5R6ZuHfx8qz/wkwilbW3UviR",
-	"dKyYIZjqqNlangqPWaRbFhdBapXWEXnU0hV4DOHsglcS4IiRVcjEEZ2LzQoUdCBES0c46crABgBe1w0W",
-	"8sJlshRT1TTX9scSR6Aa7ndX4M5q5t/fZUgMS9nSivRioxELQ3anpE4pz+bCISUnisZkfslrvY6dtdbs",
-	"6j+vFzNyXgpeaF7rGxRD5nnzKCL+WZxrPAUrnIIttOQEp8ZtzpAmPai1bw2zlR5me+Uwk7MrO9DWTgfa",
-	"TQ202Vo5UBOAmh1nu2CcGWNo1XF+U4XMO+uYqeGEqlrJXFyvwOlfu3b5dx/3g4pufRqTiOIQqJmRvwTv",
-	"SIEh596VUpklhakLMS2G5WfxbdUzW026SEGqPoBNxcBPaWudAWZgqQo0uaYTVGQ5AR9rKQjUXhBbnc1Y",
-	"GHiL/ZXQUA1dR8RAyQrFhoVJ8VMLbtMkViu9sdDk8h2mYFtWl/zKrWdZeBMjvGwb6im9nv9mRpjWkhFm",
-	"9h3caUfgTl/V+fRV0Jf+KsaYKwhaK8BT+itaYL4hpKYiU0wauQnwmgCeybxjATftS1ONWHPizSOIbPjX",
-	"59qQ4IhE4kIW0py4yDiJbvU9vrxlxVPRJqOQPEmmQ+ILkVFnzu25U3xDUDSn7r44dOcm3aj36FGrfdRo",
-	"NpqNVu+4edyEa1Nx2HL8OPYdrcmLeclIghQYvkSDB3wJVTlJsimonqnWXrAxwinph2ZL6gE6uSyJYDWY",
-	"KQKx3LIgSTyJCIGwRA7QVAkOh1XnAWIcs8jtSAWy22tp9Z6B51juXUFfpOa25NyTE03wsgQTWp2k0hry",
-	"J5ivHiRdOvALn89mLJKFGH4+s3pQisOX37/8vwAAAP//",
+	"7L3rdtu2tj/6Khjae4za3ZSim2/y2OMsx3FSZyVOajtN26WcECIhizUFqARkR+0//3Ee4jzO+Xbe5DzJ",
+	"GZi4EKRIipLlNGs3/dJYJHGZmMCcmJff/LMRsOmMUUIFbwz+bJBPeDqLCfz7rN9uy//z+XSKk0Vj0HjH",
+	"ScLfJMGEcJFgwZKP8p0BEhOCZgm7i0KSoISM55yE8GNCfp8TLhpe4w7HcyJbmxLO8Q38M2AhKW214TUE",
+	"+SQag8ZTHKJL25BYzORHZ0nCksZnrzElAsvGdFfnYWPQ6I/GR91xb+/gYNTrh3gf9wJy1D0K26RN+ge9",
+	"/cbnz589mN/HdvvjUxYu6szzo5wqpmhObym7p2gckThEEYWZjmQjG0zzozvTc3qH4yhE53Q2F69ZSGLU",
+	"hJZbZBrheJDt+lGIcZqQkFAR4ZjXpgklkZiQBAXpt4iyBAl2S+jjEWWAOKEh0p3H7CaiF3hKEKYhmmHO",
+	"71kSesgZx/apdTbFUVyfTkxI/iHyI4TDMCGcPyrP4CgeoOmcCzQiRT0/AkHuCIXvapJEbh0iv0FRiCKO",
+	"pjges2RKwsekCw2SxUyQUA9Wk2iKRTBRRxkWgiQU/Z//Omn+ipt/tJtHH5sf/us/H4ViPxAckqT++YMm",
+	"8AEQK+I8ojePQyrdzc/Nt3hGklMWkoHsU040SsjjHD6vzB5ei39g5yMqt/5jEwX4x540j0+Qt/oYW4M9",
+	"zMmHBGOIT1giHpEUpjPnlBEoJpgLdIiCCU5wIEjyOEfNj3OSrCG30e/yfTTDCZ4SQRLE5gKxMUowvSGP",
+	"Q6J8jzN8Q66iP0iGWlPGBeqotrZMo2496nRBq7GnIgJKoABTKa9GBIVEP9mMSt0qKj3CrA/qzfpACx8Q",
+	"iRFHM0LDiN6gO5JE4yjAImIb6i4H6YSvZQ9UkISEWeEre+QiimPb75glmb5bj0Caw3qkOcyRRuCN9bjD",
+	"HC1MkzhOCA4XUnuec4JGC4QpAz1uzknyGHM/qjf3I3lUyL5CLDC6JQs5WrkRAjwl8SnmG54VR1lC2B4i",
+	"jiK1Kx5h0p1a97ePnfYA3SeM3riilCVWlGw0407B6Vjc/BYn7jU+NWfzURzxCQkbgzGOObHE6NQjRkdx",
+	"v+RDuTrvqNqVGx5/nU524U2zkqVMw1+KAPXkQaebJcCrSGzG851uwdQnWM79i699r97Ue2rqcGF0tqbk",
+	"VvJpptW8DSjRy1Kiov0vRZB+PYL05a0VJeQmgt8jRkFQWfGwGTn6JVJBbgrVF9kuKey09+pNe88ciOnC",
+	"IJjTRtPdy07XlfLQ6iMLgf16c94fWKn8sBNvP53uWV7eP8KRZ+dZT/HrHGQkvFJ2pZLDGIrZhhfHjqPz",
+	"vTZN/5MsJP/85KrTAaMCRxRNWUKQmGAqVX/npvQIdOnWO/a73Qo77nwW4g2lQDcrBRKC7jGHC4ecHxLJ",
+	"Qmq/guk+rOh5DErUkwJdLQWCORdsCpRwjj9lp9pcJe7mZEFpL2bLkE8RF9tnjDraUAdOfyWiNjXmOvrP",
+	"O4rnYsKS6I9tmkvKxVyd5c5I/CleKCNtIKyYE4RiuokNxVnn5ywZRWG4TSN0+azrSHYl1tmMaHaTWpmY",
+	"yFswFhMwoE+JmLBNBIAj2y+YQM/ZnH6Rxe5/rMXS8jWYPJ8HEzhoNpnjx3aRWn+PlQozlnP+EopcHbXW",
+	"6LQjFi6snMPJJjYvV43VDjl0RkUkFuiaMfRKt/rYs+7WuMp3jwYw0ymmC4SFINOZ2MDX0nWv7Yyh17I5",
+	"PXX++FPdq+GA3bNeSfJpRgJBQjTGUTxP1l/gvaxFU5CE4hhdkeSOJEjNcatCaK/drrNp1WsDJMUh6Apm",
+	"v8l5bqCk6m6LtBKp/YxiMkXhPDFdvSDi6eI8RPcsuR3H7L71CETo1iOCVtFeEGFH8yAidNchwqMSoFeP",
+	"APosO02IVBW3QoNebRrkem19kf3/sYY8V68p0rxTWvRWSNOvTZpcr1+KNHv1SLOnSHMyFxNChbl5b4VE",
+	"e7VJVNL7lyLVfj1S7StSPWfJDRPG+7gdUu3XJlVJ71+KVAf1SKUdSD+51pytEOqgNqEK+/4iZKpzXvdy",
+	"BoWIoznFdziK8SjeRDtxjuqTsmYff/ZyaOpWkyGBlJABm85ikvOUhlj1jsPwGRZyYN12d7/Z6TTb3ev2",
+	"0aCzN2i3f2148oUrNk8C+cp7Mmp4jWCC6Q3JfdVtX3f2B/3uoLv/q33Hfnh6dSl/1EaFS8emANPujffH",
+	"h6MOaXaDftjsj3u4eRQekGYHd0e9oB/ukf1xw2so2+6g8RumpBUy8g8dF9gK2FQ+Nr7i07J+pv/8vXf3",
+	"c5t2gsNfRt3J+9vfD28u2tPDycvuL/cve4sfu5/6o7POJOhdxsFvZ4vXf/zYufgt6L+5Pml4jXGUcKHi",
+	"QBovMZW8EmMuXrEbNhd5cnSuu91Be2/Q6f2q39NfPmPyQ2Ppg+jGURTHH8cxvmkMGiKZy+ezCaPkYj4d",
+	"kaQxaOzt7XW6vf7e/oFkHC5UX1cC0xArR5gxjQ7k98Bcq3n3qptTOTPM4rDs1TwICOcp09J5HIOaZKMI",
+	"ICzvRNtRlJdaMhnhQRLN1J9wI335/hqB/W7MEsRJME8isfAQ5sjyNMJTpk+ScXRHbCiLjv3hLXQ9IUPq",
+	"jwhOSCL79G1LiAcTMiVIdTwiHJrheEr018fy/hXLn7EAcxm8oKOKxgmbyr+HNN/eFC9QTPAdMfYIJ1yj",
+	"NaSS+RQrNgaNpzAuRBYvJ6MXQfQmenn+7o/zzkV0zs/p5V5wer5/fjv7+afTl0ctsnj52+hFHI/o5bNR",
+	"9zIOFuf77xcvb39937k7jztHraAb09H0eTv8+WXc8BqRpKMabcNrUMVRWbJ7DRv7A8zgNWAOwGlT/OkV",
+	"oTdi0hgcdo66XmMaUfNDxy43F4kKVfrUnFO7LM2AUck5EcTk/sv51HPa/SC5onj/vcWymyKmKDU27pxe",
+	"nj/b9ezd6jsOhk4V2xpBVKdY2DO3lVmGmmcKUHSGYRqaniXHVBVh/zMh48ag8R9P0rjlJ+opf1JyGklC",
+	"nd9QlpC3evzLxHk/IRRBX4jReIGu5iPF1yrEC4dgFEvtgUCfHFWMBwvzW7WpLYlAdGgKQFBQSoIoOzB3",
+	"qiEZ43ks7OeaaUaMxQTTVVxjvgY+eYtv7Bm3PPUomEBsEhIMJUTME+qhgM0p2BLkTu1kZtMpnsks7aNw",
+	"Fh3g3mg6nzYGnbb8D3aF/sFOL6KC3EAbqzYFfJk26i1P+Sr6gyxP+Ad2r+xCkSBT0Kzk3CcsDnlmnt12",
+	"+USh5cJpyq/ceT7qJH8+jSNCxSkInqINb7k1gBfB3XiM7iMxQb4T2ukDe/s/N1V7LxI2n6nfI4E4iUkg",
+	"uMP92f0fkikrOzFNi6fKebrZvr6GTqEJZ9J2kPVmfiNfz80/HZslgEOSLU09Hee25m/HuGLmM/ne6ilv",
+	"f83TAW5rykq/vVpwQabFs+bwDE3xrbkdBTiO0c4YXPgwbuS/JyPfQ/7p1aX832s2imJyMpv5uy10SQKW",
+	"hCREjCJyR5KFjkuXRMLcFYy+VdR9xBLkuxq4nyWTUuNLqJSZU01lwhwoW9clPssB8BmjXCX/pC4rUGyp",
+	"IFTALWY2i/WN88lvXCmfbtJQiSusZLnNl0/gJTmIeuwBV7szekdiNiPKjliwD1b49DSTkxCNFo5yCkKg",
+	"8OaXtUs8V1f8B5NHG/mrySNf0nfPYttKnRbke1umcbWhqCXHrO3nXxO5OjXJ1dk2ufK+BJdOxuGizBZf",
+	"kE7bm+JJkRsKJvcWL2KGw2vGlJfw4YdKp86h0tn6oaJtSNadCq7URIXy7PfRP6OnpceHUfLfOUawLSxz",
+	"r84yb/9wLb8GhVGoU934vbwVUSQiFfF7S2YC2CKiNy3njqUd50OqRGnYQo59TxkQoqkUzXNhzJ8YBcod",
+	"I8/3Cb6T/wjT6CEQ3oizY2VloOSTUNc4NlYNqpjDgM0iwqXCE1HB0hEpS0PhKl4z9hrThXUCP5yTlT97",
+	"BSd3j7a6gnnXuBaNETeyUao92XBtoNgxEskC4RscUYTHgiTIvyQiWTRP5B9gHmJU3aO0NJVjdV5ZVt6u",
+	"1Cfy8nmPI4FGZAzBcSowDLpqZa5aD79PKX2n2LrrxihtQfXp1FF9ti5nMoaq5YxBlRW7OhC5mELg6/s3",
+	"FedehbOzXiP9ba7VZT6kQa9LsRf3WB6SE/m+PDAnOB4375NICEJbZmYXTFjfxENZt1+HdfslNE0Dsla2",
+	"sGU964KlmQZwopUbPTW1IeiNJTrmTSUCE56JkNst3Q6uD+5r2hQHNfn5YNtnT5VDtOV0Zh0Z2itODMaD",
+	"8pVF8nscv03kGohI0krbQbNd+nCG+XCk+TY1Vxs3TJqJeozjGIlJQgjaSQ8/AZZffEs4miUkICGhAWAI",
+	"DKl8SSWliXuGcEKQstaGu0o/mDlj+zNvyS03MSvjhIOVIFsOJiS4JaGSd1w4yhGj8aKFTkacUIGmBFOO",
+	"gBCO28g1CRewaOymVS8vWCrmPSfvzyQqSsVA7ieuVKeII06SuyiA/h3LRHev/yiWCa8xc5Kgl0fvZhKN",
+	"WTLFAky0NnPtAUPSzbltyPGoSOilwZwgTjiXTK8YCyznmCKCkzgiiRsAQhQ7UoTB3ac/APqmmvWQWncL",
+	"OpvOhIreNE42zBEGllCs6CxEv320vy7ts14l/S0b/UYCIc8Yd+ihPHCKlwKOXYy4cmKO53Fmzvo+wMEU",
+	"OdBeRxKHwFi+bNX30GgukA9uV1+7U4bUGMY8Y4dLHZjGsMfG2a5UlhklLXTtcCzC8T1ecIANkUp/0S62",
+	"Xvri7Qs3QEeKSEGsLiJZBpTiuykvLY3NeE7ymRMPUERtP2tB9A3/BOqYw8IMTM604TXoPNZ3TmVfzA7r",
+	"czbaoN7sY8wFMne2bU8/G9iwGQXcAdYmQ0lMw2a+RxtLUTSBzEnroXvwxEG2FGc5aItWo2CoK+Mw1vIB",
+	"pwgAYA9N980xmnNJMrP//BX9+tqyypLCUTvRHUXjg8d2ziuXKx8YUsq5cDoBQ8Ts5kZbEzTHXOC76Aaj",
+	"WYyF5MBSXq4eTX3eTqNUCgUyXocAboBLsd705/JHxYf3d0ZZ1iezs3ypMNBBMdXbQR7nV/DiZzdmpmBx",
+	"lH61pHbIE3xECEUBo+MomWbCZIy+o7wWxm3yr/J4glUbxexSZ6wOYT0rFTKH5IdqSRkxalXlwZ85MWMW",
+	"rIqG2bYuCZ/HopGNOKr6/LV+zQmAq35d4CWCmq48NeDVM9ajXJpvwNhtRK6lnqOUZUGmfOWZmn7USNUS",
+	"nCR4If+ea0WkJg215pKfok4BygywaJ7uYAp0P63z6Rul3PlzecYKhm4JmXnIdUNGFGGkOmwtKSDOzbHM",
+	"pRUJTuJx4dkazhVPP8MLvtzEc5agiYl+CKUqlDECKRPQDkaqvWyw2G5hf7T0EINWv+Nwjh0jf84+avXY",
+	"t1TK6ssF14tcd7mVg749S7Dc5AvXEBQiyQZ175q5tXks1aDy0g0v1ZP2le2YzyEhuYYg5uYKKuVCVirn",
+	"PdIb3za8Na/NBpTCqrY0d1P2wPWgA9fKnRQ1L9QrRXWGRhm5vUUSuRJ+1REO7628NGthn6IkyjtZnmgW",
+	"SWzG4ihYoJ1DeZx1ui6yF5rTmHCubCXWrS64gfM5tmnkKgClOCna37XrAY4GedlVK6xbhmU345Edqqtb",
+	"0X1/U5VMBb69S1bux0v7olFtFmfFKn6WdTPqNhfy9DXYT3MqojhVgjTYBPC50X4U/cC2tkDQX10Wzp2a",
+	"6swpPB23cYlQgaSDmoGkaAdTuLm3h9SXr3+MQt9DGL2IbhYY+e/On8Gfz6OEjOMFevEOolRZgjB69+78",
+	"mXL65a4rSr4AL/IhlXSTmj529v4rIiTzeiiMbiJg1hD5LfQR/W/0D/S/0AD9F/pv1PSXTCud7mHeoKSx",
+	"IhuDhoMW2fr4v//xvwb/9d9Z0MiH2MHSjiSvlvDbSQ7hs4VO1D+ItjGy6QwnmpckTRJygwEpEAWYkxZ6",
+	"QwmSDYzYJ8l8jJIhNWumljRkUxyBsgC+3AiUEXTSjPGIxGhnNqcLybq7cg2mHuIM+b9hSv4x+n//n2BC",
+	"kpZWgXxlYFXPPtFmcySfNm/vsPNGQlJzFyBCyOks307RjnPiW7IO6cnb813IjDVXCthBmKKI3kU8kvdZ",
+	"e46hnXc0gj13Opbc9SvfVUxGGW2eXJ2en6OYBThGM5wIFPEhzRxrGg5Qnv3Gm5PMY5I7pMwVo8Jo2nu4",
+	"hTJvPc2J/QLVVUGglN7+0Q52lWjzYsSoh95dvmpyPCZohDnZ71vGmkmlit7sLgnCbs5IvF+ygz4+2tbJ",
+	"uDAKt5B8o4V8ffdpBRATyeV5fT/BAt3LMxfQgY7lSwK3bF6Rr0+4caTzIfSTZS3/L7jDFR35gIBbcDvV",
+	"ivRrXhw9HZu0ES7IDAnGbj25AadRHEdOBIDl/IiK/X5jXW+9I5xJCitcYEWTD0HOPEKn14sZMaG2ldp1",
+	"5mX367JhU3lBjAIpHrUVSgWcyvG2lsf92WuwIJgnCQlPRIWZC5aEC5w8hkmazUXApqTakKNGMA8CQkKd",
+	"CEHnU9mSSW/yGs81RMGHgjslXxnrW2X4XX1vNMyUX+HsmuXGkc7dc7dHZlFKd9iriBfsMuitvjVE7dUl",
+	"O0jR5Hj1UB5mlkpn9NXZos7yO7bksIA9xlGiQ75byD95d/3D1S9X12evP767Orv8+OLsWruQC548/eX8",
+	"mY/4BDzCIervtzvekLrGkoHx8Sq/l2Nbb94QgcYxu+cAfCoyBm/lf4WLk3b1wWHaGlL/6t3Tq9PL86dn",
+	"ehRv3rx4dfbqzYvzCx/t9Nud7i6A2FrP2GguECV3oKGrWWr3mbpUCKn3IDYek4QPKWXoBWM3sXY46Dw7",
+	"s2lzPZ9dN7yCHyVRlh+cXp6dXJ+V/f727OLZ+cWL5cfv3j4r/AwmvPzzTyevzuUHz99cvnhz/fbk6ur9",
+	"m8uC0Tw/vzi/+mHVW1fXJ5fXq146/eHk4sXZqudnr0/OXxWQK129htco4LDiXzWJ808sjfMPLBXzD67O",
+	"Ti5Pfyh48Ozs1VnhF2VjXSJD8QuKDh+KBA9syGYUSlFjU2gLeS4KG4N+u93+7FW8p2mk3+2Uv2uppl/t",
+	"rno1ZVb9Ra/8C0t5/Wq//FVDWf3mfvmbpVyuPz0oDv8oa65kM+jGDtdrrHjP6LaOKkib5x/1Sae96hOz",
+	"s/T7FQud3Wz6fXe1i/cfvLif4aDyLVnj5Sy/7berRpBln/12b8VilO5v/X1/ze/tMaC/31/z+wyx99t7",
+	"VWQpZID9DM9UnSnmg07784flFJ2IRnyyma0/XyVkffO6a4Kt+tIWeVjS5fJDcNosUn+yk7+Sd4ACrbNg",
+	"XstqUnopSQgnwksVmOOMnTKO6C0KcJJELgIAWBRa6MSJchtSFZKCKeJEuObBtIbELSEzFAnEqNXm4Y0R",
+	"Dm4RoaGnNRrwn40Sds9JonSVFQp/fso1ifcwPbloNb46jblgkJttl9oxhmgnY6PcNXyGA0g5VznonIgv",
+	"Fl64ieE/R+h08qtp/BOOozASiwIf+ba9i2ts8O84KhDh6ra0TatK6VW8ZPL16bnNzWrX6Cvfr2acf42E",
+	"2+SUfZ1SMx/2ENalsbGwKSydQu8UC8l3HMkXjsEb5P+pv/3sw6/cS+F3lAlfmXYxV5bdwlgH9UOtIV4v",
+	"ZssE0gDyMGzdWgWJik0YZ5CZDp4KZR/Qga1OaC2g9iD/U1O+xX0kIHTvJrojHBEcTAx1fri+fou4wGLO",
+	"lTeGfMKB0ETzHX1voHyLPpri5Jbr+JaQ5I0JOFRJXNkIXUYJbw3pdeZH2YeN+i0sG+MjiNFVLhs0I0nE",
+	"IDOfUaLgOjC1bqwhZTT1N4uKgF/VHgwQWswaOqpwm8qe7Vc8O6h4dljx7Kj8GRRVKXtWMU4oxVH2rFfx",
+	"TB71NsCikh66ZmdVrayqClFVxZSqigtV1dupqkxTVa6lqp5JVYWPqnIXVbUhqgopVBUcqELcr0KfL8Vp",
+	"L8UxL0X6roLHLoWQLkVaLsUkrkLxrQK3rQJ9rUI9rYL7rMK3rIJ0LEneLjSKwfnqGsSqziZ1hjcGXQgz",
+	"KgGYq7y/V51uRa1rJFyngxqNHZQ0pnMdHz7aw5IO4FaTR6pYb+xHJU0bBayi9c0mA2dUUY/KpLH9/jrV",
+	"qzPbiG5wYla0eqaT8Ndpsle2FE5o1JpN9ssYh9Awm84olbI1iF0kOYs6MmD6s4QFhHMSOjlU8WLFHLTg",
+	"Ne32nXbdytkr2/hY2kxhcUurUddpuVu75TqtHZS09qBqizX6Pazqt25lwxr9HFX0U1g4cHWbnVVrW16a",
+	"b83jJFWjyqZQVgJvo466qzoqKDi3UUe9io42gFGoVSNtJbPlC6bVaHevot3qymQ1Gt8vabyiDliNVsv2",
+	"+wMrba3uuVvBXWsUsqrRURV31a4Qtaqf7KbslNVlWp9ds6PvFdY9Wr/V7A7oF5YV2qDVjzk69GsU8lm7",
+	"m+xx0enVqZuzdifdjKDoHlWWqlm39b2MOrCXERlFlWFWtpal+17xbqpXgKVGX92N+1qvn95m/RTUEtlg",
+	"gT5m9sga3RfU69io+73Nuq+ohbHRMPY3G0ZFnYmNhnGw2TBKqzisP4gsN/bqlUso6OZDaoeuiJU2txQb",
+	"9i2F8Vcb6+ya5ivjVwE+YEX8qjrziqJXX+ux51Bq6DyOfU/DDd3IpWdjhFEccWHRuAy2oPLNGc2iKAk8",
+	"S+BZBbq3gki5IRrYm4SeA+m9HGI8K0XNtg3x6A8Qk2FxC06RjVV+R3jRU2gHOn/D/7mpZVbzPPSRgaS1",
+	"NQV+nzNBwJI/IRQlZMYSoeAA9cYq9twwgeNTNi9Kq82hgQP4E0QYqFDiLTo+CzhydeZ+dRrhUib/qZu+",
+	"bygtdRqI/lRfqfAM3kInUN8eYsWtqyVm9yRpBpgTFEOWFHhaABx9SAEaPy5Knvroox1bIR/68p3CGr5l",
+	"8dQHNI7xDVdVGDEfUj+tzeHvtqRGr1pWY4VkICzQlHGR0+OHdMcvvTj4u8cI04UCTSMxJ7qss/UDmeu0",
+	"hyIaxHOwDdgbw5DKrm7JgnvWw1bqsjryc+Up/mzgICAzweHy8wZCbRuDhlSC1q1DMsWfXK5wGUFzk2TD",
+	"W7JoTvGnZuzyi/rZzbHBzT8+OIk2H77/zxrZqE73HxzOVXrEOvy7Es4iy8/2iqdwF7iHpiS5ISFw7mgB",
+	"/wPoTpV4wBIS2jUdIJzheJWYKl+8JQtvSNWZjBIyZXcAAurBWoPmD4mVkuliMhYa92Qhf1DeVdmt5U7I",
+	"9ZKbbUh9M14f4dksXiyxRACRH42rmRwW7FK19ILpWi9f4WK/LU0lPkGU3KemFXQuOFIDMlhVW00mlps5",
+	"bQiOE9WYSsbjqzap3KHnQhkDgVPgPAO1bIK5qntrYuaVsESUJRouZvsZx5du4NGypMQjzuK5IGgixGyH",
+	"71pj5lL8XUwwuN7VAkzkGTmdc4EgJZ446zCkOI7ZPT+2Glskssukq0soSR9xJeezM58nUS40q90/3Dhv",
+	"MROKdUVo6GrDpywkG8a2rIWssIUQsPK0aqeUwdI6v4FwhkRksd/geNnJyVkPhCwI26afT6zsdWvlJT9a",
+	"VqWSA0DPL7Fe9TEjssV8vuOp6VSjgim8iMLk9O/4Q2AXa/OHop05ZDcj3wMIYs/TL0CTLcREVwZAK1Ju",
+	"ju+yAhBFCruvAAdluUDV0rptC/jkiwGrPQ6QmlywrwWURavKwM5S4XxVi7wGPEQrLIbK2tiiFj8mAOqw",
+	"A7Ihu2q+UgQkW4wIKLW7xYtdD6LNOtRSWJIl5LYSCJLlvVoII3qSRdQxQeGYOwwPl1FQ1/VdII3qs6cU",
+	"mKKUkSBTgxSMcKY+2zfkz2/In9+QP78hf35D/vyG/JlB/lQT3QwBVM7/YbkoCqbya8s8kaMqxrEAdPja",
+	"MBZmdpUoFqrJqmE8nMRfJ4SFuryMSUJomfCLlGUf6+iSRwep/DKiZjVuy8Z7fCWdH85M6ZJ9lRx1JQol",
+	"pG8KmytMVlX2UtWhkfylrVEWN20Jve9+wriTueko2kOqtPSdSKCQBFFIuNTGzZG/UHW+2Q2K6G4LvV/C",
+	"6PPA0jUGDDZdViBtWo/LKLkKWTJ7f/5vKTJ9tGNQ6tLbA44ZJZ6pbwWe2IjqCpBDCunLYM/fHSD/HTVC",
+	"wZcqWkwccZULYEQ7wMz3EeWI3ZEE+a8iQfxdD9xOQ6r+TG8kRbGJ6l2UrkorW9XAmLndcVW5vzr+rjIY",
+	"qr7LX+z6uznMl7Tgvfy24TXSLgu93j+lOJhfwgB4lzMSl6cB2lLz2eBG6C5nEdjvP1aZ9mVDYMEUlveu",
+	"VLl0efwrqI4PlEqr8ad/PTcq68v3142lqozo5ftr62DPlAbztWNdAcAilljHALyrC+z7aJaQcfRJ+Rd4",
+	"dEOxmCfEG1KffJr5HvLpaOzbCumgt93MExIiP+JcG63xPPTdSjctdIL8wFYj5j4KYhxNPdgiQzpLCCdU",
+	"eBAhwU1sgFu9WHuGRabSq67yqrgZ2Aa0RphHKmAmQsxU+aKIjplB3cYBMK2uzwt7BbmbBU3lWuOISt3E",
+	"a8yTWDfFB0+ehCzgLQqXiZuYjXDcCtj0ifqhaW0aTTyLipXwgu5uCZlxhBEl91yVci60jURUIa6NiLgn",
+	"hOZqyBRArgLeqqcgVj10dfXmUi68hlj1UCAPdXMippZE/3nM7ltymOaM9XeH1Kx5er7mYG5ZQlroLBUs",
+	"tiDUDYPFS9j8ZqIUAUYJOnl73hrSIf2P/0BvbagAlGAOQxIOKbSk3Pnm5mZfM6CkkMcaLwZQ14t76kYD",
+	"typwH4PA1BmsMHzIBx7SFBnMeRiFvIXeT7AAt2Bxwus4imOE0Q2emUtlOqYZviF8SA1CRmFarYa7sLXG",
+	"PDTDCZ4SIfclDN5TR5kS0XJTcAYI8gpkXjZPTaqrIHGskVqD+ZRADX87YnsWmoOZG2Jfp1UfzZGjiY38",
+	"J3d9XwdFQR7tOLqztZIHSwfKDpbHzYoDBfb3OPq06y2bcnbuJwzsmjiOI3pzbAHMcpW5d71sAXM4FeSZ",
+	"5BZx94oKnBt7i2A3SiNRRgu32Dk6MbUS5RxMWD+cM5LplZu53+6UuJo7/rHUn3SBMSyqqlCnrfWGtLi5",
+	"nmyOojm9peyeLn/YLg9LafsalVZ51U2Ja7PskDGjlF+z3ibmyrPhfZLvkoQlnlwW/8+h0TqHjQH6cwgB",
+	"icOGh4YQbaj/tZiRYeOz/KfUbdWPUkUdNj77rSG16KryRSj15OvgOlVTHeLr/JYCWFXPa0TQDanvYLG6",
+	"MXTIV1EZEVcRHZIjjS6WEK3MTXQAv3IHGxq9dk8MCPGw+fm+lk5kdVb+MQAll2flD2lxWj5Ks/IlU0Lm",
+	"vM5himgG1wCOpkJMgyGFqCfPxSfW54o9aSQFFXO00FPCo5C4mf5srKADnDMK0wUcsEOaVk4EVteKMegb",
+	"mePSsmu/hF37vtrSWFVXlmr0kKqiyunXnV7x152ej3YACGDhDlPAFSUFAVd1myHWS9XxMyHyMFtFfBXW",
+	"brRtU4/WWVhOFHWmaEdvKKXzq7F6CKMpjscsmUqRZaI644iSXXRD4JoT44iq3lT2iHtKmg1pGRBgFxhN",
+	"T+0hrcBnwHQNUaLkXWahhlQKtpbk1RJtV7O9B2NCSjlXGzOOphCqoAyeXHYPQQIaYUJHl/AiIYlCpiKv",
+	"5FVVFWhM37BZb/JqJrkxGwMIiNwgQ2m8QOlI1VUTWtxtoTc0Q5vvYDsqvFQpJxyKNiPatO8NhjRLX7f+",
+	"nEtDR4RrmcURjuW63kxg92dnjEJGdIU7SU5waIFA+9SEIKSmkXsDpC6zUj+CZuTHRi3GIot44WJ+2mMe",
+	"EFn4kJ5l9rAdpGxYzUQqmSDpIymybkkK6GG1RxcQ9XsfYNIFG9JUAdxxsEq/lxdg657Li3oNd6pwde31",
+	"waDrqkg7oofurhygiKnBqxi9iOtaIPqM1Yt6jPwXZ9foyV0fbDT8yZ/FJqTPCtOW+2oluD40rN6RmiEM",
+	"QS+kMgkjfnn15mJIT/IsbbHTT67eti7OrnfRKIIi1xMyVdMGfTR3RIZkHFHC0f/3f/3fcFBBCUh9SYbe",
+	"fp9LQWP3tHpThSwXY/oPQF7DvVlK61ar9dlg7/8f5wUWk4IaiyCpOOIzrVlOPSA6VFPHHPlwoTWNZq0w",
+	"fgvZAE4IrZQfwl9wzCdEKewYEFpAvkECqr5EaprYXaKoI+WLBt9X+4UzXatAfSxFKkXiXlJfyqB7poYe",
+	"0RuOdpzRIh/I4u96qkhEDR0KjZiYyGGa6v+yV8kBOhA0oujd9fPm4UBPciykBIONXTg4+bm67IMGM1oI",
+	"ove0pI08DaE5LfzKtMPMCPVmhVB4c5HKhl4OqYVwx5n4TRs0GGmgIHv340RAlP2OLaj7Fpryj5EJ44Ta",
+	"/eY4Hi1MIOGuiklJD+4Mwxdwm5IFSgioCp4nQ5oZ5QZxnx4yuTcmPAC+xDHoiENq25bMlpJNTPiQnmLK",
+	"aKRqP4gJV+Hy2uYINyOIj8d3crhIih3JaYjHmGskJikL3bNfmVOHNPsu2vFrnFP+LnAGaChyjzPPUW0S",
+	"EkYJCXRZ0zgKCOXEsWi8TdgsiYjAyeKB5gsRiVi2qK/gBbaLk7fnysbFlYmj3+q0oFw1mxEqWxk0eq12",
+	"q6fiCCdg2LLzl3/cEFEcLplKgfFSTsELItBTjQHh2b+sx6Hk9yE9D+2vUOAN1lT/8CMcuVdgAgTW+B6d",
+	"oO+/N37u779HYzjZ5V6WImJgT8QdtdvB4CwvuilAGjz3hhTVcKjL25AqcQ2V2ZZLDC/XFZYNW4HtlhgG",
+	"JShewFjNBOBqqoOD1IEKQWTmagzcyglO5BUFoXEUC3V//B69kS/cRxrFXKkNcptJ4sj3v/9eacXqugHf",
+	"6QNwxw9KZgtSBFkSKtGmDToe8m0AgT7BjTfdvClFXjOinFAeieiOxIvU5gEbVxE9tepDK7recKazXQ+O",
+	"IuNdMHlRtq64ybjytQxKlEsLmpdaQ/J0od/Vf13Li24LXTBNCyRP+TjO3CCN68UxREiOg7trC3yivo5+",
+	"Mi4ErnKUj+31Ff6EdaC6kJa6IMMpbG/D7/UZlHKJHGnOhaK13oz6F+nwKXn2KAOZ0LFWETfhWCYfw1UK",
+	"M1bBHe3TUdYM0NnzaiYIiVlkWrMNaT+FPQTOQwV2pM4NeZgY1QjQk4qcCekrTzKmK8j2XfHBz67+WuuD",
+	"1DZV63VruVqjcWvYgm9W1KjLF4iK1a3C5Gu4J6g9Io61MQ8OBLOT1TeSpeSGaarNoza+fqflpr40fsOU",
+	"tEJG/qF/kgKm4TUiOUpQaxummqR1kaibJQTmrqqh9PDsg3VpJ1WKippJpjLSrlQXlXZoAJB1NGZIzMcr",
+	"c8u6fpaWv/7eCX76pf2pjw+ml93RS/H2kL/vhWf74x9uX9Ef2bu7nxcnR8HTLnmxF/3zcHrRnl31k+uD",
+	"+fvOH896ZVTPiKcM+ddDBV0rHqAmFUGDs1k5EV0tOB+D7tN//t67+7lNO8HhL6Pu5P3t74c3F+3p4eRl",
+	"95f7l73Fj91P/dFZZxL0LuPgt7PF6z9+7Fz8FvTfXJ+sInppeNK2VuEkpztEnM8VyTM+5h3frYTr62J7",
+	"NKNGZEXUd9wNLqcFGDj6q1Xk7vR8pTHryxTXxoz7JBJCXpsY5KfeZNeELF5ORi+C6E308vzdH+edi+ic",
+	"n9PLveD0fP/8dvbzT6cvj1pk8fKP8P159CY6/+PX336dvnlx/unXq5dHraAb09H0eTv8+WVcskQw+MxC",
+	"OIdPv320/0he4/wCXrlnq6ftwurYNYDpJZssS7DeeH98OOqQZjfoh83+uIebR+EBaXZwd9QL+uEe2R+X",
+	"kCJ4GJOWxRitnGterdPTzqp2hiuzUaTpvF/iklmlUakliwypAo+CPV6M8LA9WmTiSVNSPGOkhBY2PPXr",
+	"J4Xk+vvSKNKIZ7DF7NxVKG3R1N34Tzv15UyJjcbplDuAy0Z2OZxom6KBmWjUepssE39bPNgVauVbgwFR",
+	"812dtF4s+JXzPb2ugPnC3JayZEhDbIuooK9RGTpoI1PVyWQimoJV4b/uKeDsghVxv/W43oyzTMtUdht5",
+	"WOt9KymUJY78qJoyAGxSTB0M3xpSqL+gwYdNZAVvZO3Ljc8fvIbxLYOJp9tu5wre49ks1iFRT37jDArt",
+	"axKo/DxA/Rr82eDz6RQnCw10ay8s6vJrLDENr3Fna57qOE4dq/wvJ92n0W1395udTrPdvW4fDTp7g3b7",
+	"10YmCafxnoyyHJB+1W1fd/YH/e6gu/9rI5+70ji9uiwvblBbFuvguLI71MoI3Qcqrk7aRuMlpmaHuLkX",
+	"dB7HbnKDFjFuhsK6oBc628A9HdN0Avn95w/ZWNsaUMll6Mh6Exh8Hyci18XW6bj4ON12FlemA/FklFGS",
+	"ZdALbZgBMQ3SpZQpv6r5tD/DhOoLnUxUPnxbnGqiTVZoZ8Y4j0bxAuz8uy05yv7aR0I5lm3JkM3HT/R7",
+	"H8HAawKli8Fr6zXVrWik06vXSKfXqE/1bC3jEpKb8APjR9P6outj88CMY2/h1jJccGfWtdfzgKd68Tpl",
+	"I7bn/pMM1iR81Fv9UYojKb/o1PjiLV7EDIfXjCl0xc9eY28bvLVXh7HkS5+rgOnrtAD8tF1WcMEN0RgA",
+	"RFqKMnUoquX4uxQ8To0vI4rVBh8tlDbulA1b/iEKPWNOSLThUJ5c+IbbYhxSPzHefBcNv7pin9e4nxC6",
+	"ZNFy+i6WkyqU4ZZA1JCJS01t0hk4yBoV98wgQDOxUyxre71yi9mCmLavE4gB9cA3L2WONZtnxr6qVqVt",
+	"7rogpTqMxmMA2IYLpwskgWnohAHfY45GMFEbodxqgMSeMV5Stid15Gl4zHdcuyb038aTHcsbHjxURXhV",
+	"+LDxCWgvnfJxQAV/5Qixzms/zcCIeDaNJBJox+l8t2VagpRRStAOVvAJLFHuld3CtmbuQLFyyBjIHqxA",
+	"ewQbUoSCCYMUGgdEycFqpISE3HkIgb9uIJqKH4zA+4tpyKYonE+n4IWCLBdlQNPgAZQlDgqgCbeBwWjr",
+	"v7PY7J7abptKqYVXW7Lt5XydlAo8ms7iRT61Be0ol77OikFzKqJYhWdpEjBKjmXbdkwG1Qj5Fp7Ht7lI",
+	"fr7alMpgyiF67pj6DOD2U6UTdoE9gDmUH1BlreiEoaVEdy7wglvYeDtsxzFg8lS58nmZZV7G0t5xSxTs",
+	"Hit/CvhPlS/FMI+1W6ATnagypAbqOQX7Xm29PlSwe6XPD/whNVlNWOSMhjnAfOMyRDU9hkOa3xJRDokB",
+	"LhXHKBo7h4aYEAqCiXvZl3VjQ6qwM0KEb3CkNvpqD7pmbuVsyPgXHGFkwrLly2DW9oY0olwQDICVO1Lt",
+	"uUkIiTR64C4q82HnHA8RT4NBvUw0E/QNS0R1OFlaJ0Ahlle4yWHta0cEgRVmoI/R79xoFBXfq2MvdVxs",
+	"RbNd3wErcMAcdSjGi7Nrqz7yIletGsE7dTv/mztrP1iw1KcsXKypm7oSJnvhLJOVnoPaYhQ09zZqjQxs",
+	"QlvJkpEhYwRgE9rIXPcvl677JeCXWbQ1G390f3/f0v01KbnnEH50T+KAgRXOOaj13f+z15Db0MUmXCLB",
+	"u5wRaIUZpcDMkQdl0qmLW7VzpJBYjYAlCQlEc8ISTpojiJ1e5Kev4cVqXw3SLWdLwWRzEoGeD7bN6XO+",
+	"aCEKjR4Ptok9qtFrLUvMfqOiMla5MQbwPtezsSxnrFcYWlyIIrRjVBjIenEYCt6SLLBdC0wtc0eV1aW+",
+	"AQdOz89VJQTrtXRQ1chhzUYOqxo5qtnIUZUlqeZ0OlXT6dY0R3UfzRyVLZZjbw+pyclia32zLNW2LHVq",
+	"WpY6VY30ajayddbI1cTQFqo0tFEeVJC8N8HxuKmjQrZpwNIDwBowPZ/Bmt7Dt2ynui6wCHkqs5iGJlUx",
+	"C8KnSv7o7EV9Oaw0UJ1enjlWnv12d0XvsP3M9UHfSEhCqvv44eTixZkpHp72dWT7cpXSYkuYhzC/hezG",
+	"NFFW20sKjCVZs1kmbWulDS1LkXaGImTpNuxcY51UJ2NE0ZpqCg3y+5zMSbhbZXdT/b89u3h2fvEiHUbP",
+	"DgNu3HkThbdsonDtTlrI24Etg15kRvcA8hWUi08nUbzi7k5K2bxqgUFMqEC1HQw5K804ulMXzhsmmvY9",
+	"2cKa88lz77OzV2fuDtm3c0gXfKxNeGOhN2PWQiFPqCkOyXGh9QJljRdllVc+e2kmxJNspRy4+BWaT6FU",
+	"ZXWeAKaI4CSOSFKQMlAY4GeQdpwIPxUP6AM6oROHby2rqjVIFEsIKcjv0UJkSCHVBn3//duEBCSUOu33",
+	"3w8QNpNQOCAqXwDyzu+1MUXDh+hcyexAhtSx8SrDMKFIXeLCY4f9tJm/fB5ZpBJImsBpKi9IBkoiOJON",
+	"N4yyBPLDoLB5RcM1TDeQq2qy79Pof2vKAoba0dGR2i6nO9jVdICPMqGcTuZAljv8Ofuof/E9pHSyLEbB",
+	"d3K4Ji/zGV5w30OzeF5oNIY2OTSQGoehFZVZdaJLcBQXnFwdJNr2lQEKJm8CUe+Zk+dehieFUgwjjSm1",
+	"qq+Or/PRX0XCmDR3HKv2LqqAVGqhSzJTx7I8NuYJUVRh1EX3lIwmGQsSGlF5HmL3yNd5qGCyBVKqAHXF",
+	"JWBh9pcKzvoWFQXzAsQUoQJuc8meQwowpCozpSynDu0M3fqyw8bucVEmsqFxJJDUHwZqG6nZKipElYvt",
+	"IR/WQZ46kqoewmiETUixD0HDBXZG94T7ZmnciqUxa9nJEdiad+zBV25nW2nwArxoiLou7dKm6rl962+2",
+	"GRK+hn3GHd6jWtqw01HFqhRb3RyJoG8qut/tBtK7wqIxaPTaabhiKm2AMecaB/xbPN4Xjsd7WOxdoYG0",
+	"qN55zRLnWzOTZjXmKptDZrP8ZeFnpwkBiDYc8yqrX80GO1U21U6nZiOdqkZqhsN1vu5wuGX7Y5AuhIVf",
+	"UE6sfw8rZL97tPq7a8ZeY7qwdYH/x1kv92o2srdtxiqpafsIcXYZPQhuDO51goZOuBCz90OTxWbsljnD",
+	"Qk0D5qs3L84vUhPJnjWRWLUvN4C1A+lenF0//eX8WV0z6UDbYhyTkSIGWCvTSLg0SMsWAYjocYrFoewB",
+	"CeEsvrP1RJcBFJBgkPGuDMQQT5VrHzDptH6j25X3k8pQPnfCbWfC+XC+vOWvyrqYWam2Y8xKGw1YYptV",
+	"RJP693QmbGK/hmb6WqIHy2n45s2LV2fZKXdSe+6FvIm2HEDRsarqF9EUgfQFYzcxsciQWVgmEzrN5OiV",
+	"4S4L0WUTEjLGu2w0WrnxDqy7PB9WpuMEd0bzKBaIUTcOztZTLSzct4sCnCQL4ONMhJSNlTORSamxByvs",
+	"NhIiEeldzGigy12qS7yxPgFGtvZIAPqfqTrlHENg7TShajZsETBCUhcfGAGybg4GgYNy1Bre9liNLgW/",
+	"dDoxjqHI4EdZg4uuabt9c0sBLXVgW0oj7KgSAzknMISYqkUAXsaJcHICUwAiz8CPIMxT3DS32GPeYGOZ",
+	"VDGHqovEmQopHNJbMhMeGmlkQUl/kiicJ5EQDPUfARqJkyAhkDYq9/0IB7eI0HCgjThyeFAqkiEs9+U9",
+	"lyu/I3nNs7BDHlKXSw9w3WHRcLwQUcB3nQrXcuaAEAnWfAJGQrDiYQ0gTxIuT85ERX/mIRgkJUbsU0sH",
+	"c6qjGlr1VLUfi4FlxAFzs0MJDQHoN1mYuFeVBA8Qj14KQ2wAIotMS1eSt3Jb+5uF6SEWJtitWUNGPpAX",
+	"iL67pqGpdqAZMJB1Jq1j9MmOE0b5qLYfIFXe6nOlfyyw9+SPq8agMfv54O7H7vTi6PZV/7cf9m+e98Kr",
+	"Dv718NPp3t3TNn3d/f19n1weiF+O5ucd9ra3XizUYXrlh2HlQ7IfIzKqYBFWXwPlQXSPNZ4bCSHCd1mI",
+	"aalz7B7xVh0QJI7/ury1V3YDfPmMsb/BfXjlCB2Wew7yeYtXPLV1sHZzC0JTTzdwrnORy0mikovcZs77",
+	"6wql7jgr0C1Yqok8UAJXRRpA5k+FavxESfMq97YGDabk3nWmav+fiU8pUs/kHtdifgwQ5jRXqEbhhWQL",
+	"sxinmYp5AZXL5MmA4jifDZTSxGioVRGbP7TSwQs4NydZQMvSOuksyQ23LualqnBD8J0G8obxq2p+RVqN",
+	"msQ3tWaLas3YMnW5XqNzkjJR6lsQ2RknG+3dNzENm3FbKtxwkswmCeZkc0VHDftRNR1Fvbyq89z86hCs",
+	"tnLSaafKid60X0A70Qj9q6Su3fgQtW0qq/57RmSn1bv/LTwAThBa1jjh5Y9fgzyduWJ+U4YeVxnSW7Vc",
+	"GzI2bhcm+qEa0vPzi/OrH8pUpMOcOXVl/vb6obIlYbmFNo7l0Nx8rGlhd+1OO6PqZWC2J5hPVBoos9XF",
+	"QQNjAlInHfVO3oE+FBKgSuczubnlWt81ieNM2cAi/U5XeXFMZMrCBtmrWSOj5CIIa9QGI1NiUNl8Ad8f",
+	"Um4VaqFn4qpVEywB/iOhTu6sp+adTkgA4cz2MjXXeMlKH5sV6WJAGSzIN21si9rYncNu5fqYYcqta2Qb",
+	"q1pmRI+qbAFxspSBfh8lcc8QsdM5PFjLtnSUqm+GKl/evGR6XqVmmPuii4/z5Y1EhmP/vUIxClSxb0pW",
+	"oZKVzV+SwkbXDylSlgxLKtl4pzf4g9Skn05enT87uT4rU5QO6ilKNbSHn5xMlnKV4dRgcZgKAmnxoXzB",
+	"Ve0Fldctoz2Ad1972FQmjdQVnFSbEQkYQDWkdX9VjRIVf33PVKWugDjli12/6jFKtItSx6pr/AXjqLTY",
+	"4glBmzgpl1UJJ3P8m/7wIP0BKJmTkQ6gyxpQCsvVixv9w+5RZy0toaDi8uOoBjbuc2nm0ZqZ/YdhO+jj",
+	"vW7z4IB0mv2gO2qO9vBRc3/cId2wF/RHe7hW+Ow17Y9+Ogh+7vzx6uj2ZW/yYn/8rMtPDmdv9qJ37cVl",
+	"n7w/+P11hz7t3Z3uf/r1aC0XVqfnqBnOAv/1Sf0VCMd/lXphCnKXKRf9mspFv6qRvZqN7FU1sl+zkf0v",
+	"GHEqZYYul/k3ijSt/s6V81s3Jen9bAwGdi9p341Ko3J0oozSUU8jqgnNVxnLl7cWZYPs9p0c4WIr0RQn",
+	"t6YTNVGrrmhT0Xpwg9Wp0oaNk+hmInTqq85DrqM8LfkGfyoo7l8ZOKcsf8uAa4IZNdAzJkJQgYsi6oz/",
+	"38l5zYTUtdD7CSR5Zuek8/BNuqThpwWYlywZIKSID6nBtEAn1L5qQvGMscnSZmV24r6TYjikqja3YFvQ",
+	"I3W9dklUqO1MEzKLcUBMvie5i9gcAqUK46MIDZeW8Jvu+aAAKZKHPYd8b5fKSJO5rg5aOzZK671r6DRF",
+	"DPC4QVH6vQx5xP9E1bTvRFcVcsBfr6Sqi7Ap6frVKqZfoTroKPZ5YfBNK3xMrRC20g5ANFONzrFrtRRH",
+	"ofjrFcN1IWSuAR/oXmHxZhSXnMZyvKStOABcOf2srDptadnWSx2absKr1gWTXUojsbUmh9QUm0TFtSZd",
+	"lN30DSjJahSsioqSTxfn39xuf22ll8ojWq7Rc3hzPWFWBz3xLxNdPxAMRPyfHdTb7tfohpPkggm9wg/G",
+	"56v+7gURcrtvXbi8IEIjyqHRorRE3wMQ5dZJl2xtJxHx66wrsNYpXazAv8ViAsfXbF7kXIKoPK4rFhtY",
+	"bS5vxFATQIcWj1i4GLi1qj2nULXnVJ/2htTPAjcoM4SvgMJe5R4JhoKY4ARFYldJTAPn4IJy6yLMt2Qx",
+	"pKOF/D/awfA/SDpjyJfav+/gkR3Lp+pQgGnghED0824LnWgbBEjuWQi5dXA4DumJi/0P8PEqLhlOFFUv",
+	"YJUFo9v1TcFxncc3pDryMYOzVySh38FovgGJP9i2EAOHZa/PlxDMr6qtyodu2lUOaCTFXeldtw8HvTag",
+	"tcgjcJawcRTnqmGpLaQCyUy2uLhnyHAysKLbXx7rRORQTAII6WlczZKI3sB+VHDbghkQlFnCpszgcYNS",
+	"2VirtJVltEe1YejdlaXWO/1jgSVja3A5atk6g0737wKXIzbDyynktLXA3ot5sQ7azjpRUgepjUjxz6PZ",
+	"hGqBkKdYmYrF/zK9ehVM+NcDzl0TYafb/XK2qcIAeHVY/L2vDWqLbf3WoHcuNlWDjTD9MteEAtwUOERb",
+	"j4NjUtD4Qz2gmTh5F756Pcdn+R3GzCnTUc5uV9Nu9kQX9vhzy1cYecEvv8Q4JamzvvAde5UAFNBsTvSu",
+	"V1zIaUhtAqXynwKOh4qNS32dmYD60SJb8chguarPV8PkHvrl94JvAW8PvxhQcm8Z0wGfArewXtBaxXVY",
+	"ctNYW99+/Lg2fdEsup5smF3YXVK8Hi9urGZSYS7K5ZEyC7fpmFun0Mpf4JgT+FbXnPim8WxX49GWAVwo",
+	"lP62eo9K3Dt7fXL+yk4ik7W3UvlRdKyZIZjpqN1ZngoXLDEtS0GQWaV1VB69dCUeQzi74JUUWGLs1Any",
+	"ZOdyswIFPQjRMhFOpqS5Rd43Bc+lvnCZLsVUN82N/bHCEaiH+80VuPKbt6agfM13tZ1kCy5DYlnK1VaU",
+	"FxuNWRyze611Kn22EC4pPVEMgvVr3hj03Ky1dt/8eb2YkdNK9EX72rmFYWRBME8SEp6IQuMpWOE07qKj",
+	"J3gN7nKGMulJErvD7GSH2V05zPTsyg+086gD7WcG2u6sHKgNQM2Ps1syzpwxtO44P6xlaXPgrV8QUU/P",
+	"k5c8y/Vyxcxx1Rh0215DMIHjUzaXLN9bx0wNJ9SriIs6RjkpXoHT/zI18Me5Afr/5uP+cqrbORUkoTgG",
+	"aub0L8k7SmEokLtKK3O0MC0Qs2pYcRbfVj2z9bSLDOTqF7CpWHgqY62zwAwsUxup0HSCyiwn4GPdBCTq",
+	"O45yKFGlZhTfy3hg1e2Qt0xtGQtGK68+LE4LBzuAnTb1Wt8sS40y34AMtmWXKa56fJIHQLHqzbbBoLLr",
+	"+W9mpuksmWlm3+CfHgn+6S91T/0l+Ex/F3PNFYS1lSAu/R1tNF8RllOZsSaL7QSITgDgZN9xoJ12lTFH",
+	"rjkJ5gnEPvzrz8aI4IQkUiBLfU8KMk6SOyPHl7esKQbHKKRXkumIhFKpNLl1O/4U3xKUzKkP5TvnNiFp",
+	"8ORJp3vQarfarc7gsH3YBrGpOWw5whyHnrnry3mpWIMMnL7CkwcECl2JSrEpXE4zrb1iNwhntB+aL7MI",
+	"+OaqJoTTYK6oxnLLkiRQGRMCF7mqFmGROpy6GRAFmcd+RzrU3V1Lp/ccgMdy7xocIzO3JfefmmiKqCWZ",
+	"0Okkk/hQPMHiC0TapQe/8PlsxhJVa+LHE6cHfbX4/OHz/x8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

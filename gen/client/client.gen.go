@@ -337,9 +337,10 @@ func (e GetUsersParamsOrderByType) Valid() bool {
 	}
 }
 
-// AuthenticateRequest Either `loginName` and `password`, or `token`.
+// AuthenticateRequest `token`, or `loginName` and `password`, or all three (the token then takes precedence and
+// the other two are ignored).
 type AuthenticateRequest struct {
-	// IgnoreProvider When true the credentials are checked against Subscribe only.
+	// IgnoreProvider When true the credentials are checked against Subscribe only. Absent means false.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
 
 	// LoginName The login name, the email address for users of this service.
@@ -348,8 +349,59 @@ type AuthenticateRequest struct {
 	// Password The password.
 	Password *string `json:"password,omitempty"`
 
-	// Token A session token from an earlier Authenticate, or an access token of the tenant's provider.
+	// Token A session token from an earlier Authenticate, or an access token of the tenant's
+	// provider. Empty is the same as absent.
 	Token *string `json:"token,omitempty"`
+}
+
+// AuthenticatedUser The user a successful Authenticate answers with: the fields of `User`, but `state` is not
+// required, as the published example of Authenticate has none. This service always sends it.
+type AuthenticatedUser struct {
+	// AddDate When the registration was created.
+	AddDate time.Time `json:"addDate"`
+
+	// AddSource The `X-SourceSystem` of the call that created it.
+	AddSource nullable.Nullable[string] `json:"addSource,omitempty"`
+
+	// ChangeDate When the registration last changed.
+	ChangeDate time.Time `json:"changeDate"`
+
+	// ChangeSource The `X-SourceSystem` of the call that last changed it.
+	ChangeSource nullable.Nullable[string] `json:"changeSource,omitempty"`
+
+	// CustomerRegistrationId The customer registration id (CRID): the user's id in the identity provider (an Auth0
+	// `user_id`, a Gigya `UID`, a Firefly GUID), or a UUID made by this service for tenants
+	// without a provider. Letters, digits and `. _ ~ @ | : + = -`.
+	CustomerRegistrationId CustomerRegistrationId `json:"customerRegistrationId"`
+
+	// Email The email address, which is also the login name.
+	Email string `json:"email"`
+
+	// EncryptedCustomerRegistrationId The customer registration id encrypted by this service; usable as the `encryptedCustomerRegistrationId` selector.
+	EncryptedCustomerRegistrationId string `json:"encryptedCustomerRegistrationId"`
+
+	// FirstName The first name.
+	FirstName nullable.Nullable[string] `json:"firstName,omitempty"`
+
+	// LastLogoutDate When the user last logged out of the Naviga platform.
+	LastLogoutDate nullable.Nullable[time.Time] `json:"lastLogoutDate,omitempty"`
+
+	// LastName The last name.
+	LastName nullable.Nullable[string] `json:"lastName,omitempty"`
+
+	// Metadata The user's custom fields.
+	Metadata map[string]string `json:"metadata"`
+
+	// State `Standard` for every user of a tenant with an identity provider whose account the provider
+	// holds (it decides whether they may log in). Without a provider, and for a user a provider
+	// tenant created with `ignoreProvider=true` (kept in Subscribe alone, and logging in by the
+	// same rules): `Unverified` while the email is not verified (this wins over `Lite`), else
+	// `Lite` when the user has no password, else `Standard`. Authenticate refuses `Unverified`
+	// (`UsersOrchestrator_E400_11`) and `Lite` (`UsersOrchestrator_E400_12`).
+	State *UserState `json:"state,omitempty"`
+
+	// Verified Whether the email address has been confirmed.
+	Verified bool `json:"verified"`
 }
 
 // AuthenticationEnvelope defines model for AuthenticationEnvelope.
@@ -365,8 +417,9 @@ type AuthenticationEnvelope struct {
 type AuthenticationResult struct {
 	CookieTokens []CookieToken `json:"cookieTokens"`
 
-	// User A subscriber's account as Subscribe holds it, merged with the provider's data when the provider was asked.
-	User User `json:"user"`
+	// User The user a successful Authenticate answers with: the fields of `User`, but `state` is not
+	// required, as the published example of Authenticate has none. This service always sends it.
+	User AuthenticatedUser `json:"user"`
 }
 
 // CookieToken A token for the consumer to keep, for example in a cookie.
@@ -401,7 +454,7 @@ type CreateUserRequest struct {
 	// FirstName The subscriber's first name.
 	FirstName *string `json:"firstName,omitempty"`
 
-	// IgnoreProvider When true the user is created in Subscribe only, not in the tenant's identity provider.
+	// IgnoreProvider When true the user is created in Subscribe only, not in the tenant's identity provider. Absent means false.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
 
 	// LastName The subscriber's last name.
@@ -417,14 +470,16 @@ type CreateUserRequest struct {
 	// Example: {"acceptsEmailOffers":"1","ebill_flag":"true","phoneNumber":"5551234567"}
 	Metadata *Metadata `json:"metadata,omitempty"`
 
-	// Password The user's password, 8 to 128 characters. Absent or empty creates the user passwordless.
+	// Password The user's password, within the tenant's password policy (8 to 128 characters unless
+	// the tenant sets another; refused with `UsersOrchestrator_E400`). Absent or empty creates
+	// the user passwordless.
 	Password *string `json:"password,omitempty"`
 
 	// ReturnUrl The absolute http(s) address the emailed link leads to. Its host must be one the tenant
 	// allows; without it the tenant's default page is used.
 	ReturnUrl *ReturnUrl `json:"returnUrl,omitempty"`
 
-	// VerifyEmail When true the registration stays pending until the emailed code is confirmed with Verify Email.
+	// VerifyEmail When true the registration stays pending until the emailed code is confirmed with Verify Email. Absent means false.
 	VerifyEmail *bool `json:"verifyEmail,omitempty"`
 }
 
@@ -506,7 +561,9 @@ type ForgotPasswordFinishRequest struct {
 	// EncryptedEventId A value encrypted by this service (authenticated encryption, URL-safe base64 without padding).
 	EncryptedEventId EncryptedValue `json:"encryptedEventId"`
 
-	// Password A password of 8 to 128 characters. It is stored only as a hash and never returned nor logged.
+	// Password A new password. Its length is the tenant's password policy (8 to 128 characters unless
+	// the tenant sets another); a password the policy refuses answers `UsersOrchestrator_E400`.
+	// It is stored only as a hash and never returned nor logged.
 	Password Password `json:"password"`
 }
 
@@ -625,7 +682,9 @@ type Metadata map[string]string
 // Example: {"city":"Springfield","photo":null}
 type MetadataUpdate map[string]*string
 
-// Password A password of 8 to 128 characters. It is stored only as a hash and never returned nor logged.
+// Password A new password. Its length is the tenant's password policy (8 to 128 characters unless
+// the tenant sets another); a password the policy refuses answers `UsersOrchestrator_E400`.
+// It is stored only as a hash and never returned nor logged.
 type Password = string
 
 // ReturnUrl The absolute http(s) address the emailed link leads to. Its host must be one the tenant
@@ -658,16 +717,18 @@ type UpdateEmailRequest struct {
 	// refused with E400_00 naming the rule.
 	Email Email `json:"email"`
 
-	// IgnoreProvider When true only Subscribe's email is changed, not the identity provider's.
+	// IgnoreProvider When true only Subscribe's email is changed, not the identity provider's. Absent means false.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
 }
 
 // UpdatePasswordRequest defines model for UpdatePasswordRequest.
 type UpdatePasswordRequest struct {
-	// IgnoreProvider When true only Subscribe's password is changed, not the identity provider's.
+	// IgnoreProvider When true only Subscribe's password is changed, not the identity provider's. Absent means false.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
 
-	// Password A password of 8 to 128 characters. It is stored only as a hash and never returned nor logged.
+	// Password A new password. Its length is the tenant's password policy (8 to 128 characters unless
+	// the tenant sets another); a password the policy refuses answers `UsersOrchestrator_E400`.
+	// It is stored only as a hash and never returned nor logged.
 	Password Password `json:"password"`
 }
 
@@ -676,7 +737,7 @@ type UpdateUserRequest struct {
 	// FirstName The new first name.
 	FirstName *string `json:"firstName,omitempty"`
 
-	// IgnoreProvider When true only Subscribe is changed, not the tenant's identity provider.
+	// IgnoreProvider When true only Subscribe is changed, not the tenant's identity provider. Absent means false.
 	IgnoreProvider *bool `json:"ignoreProvider,omitempty"`
 
 	// LastLogoutDate When the user last logged out of the Naviga platform.
@@ -737,9 +798,12 @@ type User struct {
 	// Metadata The user's custom fields.
 	Metadata map[string]string `json:"metadata"`
 
-	// State `Standard` for every user of a tenant with an identity provider. Without a provider:
-	// `Unverified` while the email is not verified (this wins over `Lite`), else `Lite` when the user
-	// has no password, else `Standard`.
+	// State `Standard` for every user of a tenant with an identity provider whose account the provider
+	// holds (it decides whether they may log in). Without a provider, and for a user a provider
+	// tenant created with `ignoreProvider=true` (kept in Subscribe alone, and logging in by the
+	// same rules): `Unverified` while the email is not verified (this wins over `Lite`), else
+	// `Lite` when the user has no password, else `Standard`. Authenticate refuses `Unverified`
+	// (`UsersOrchestrator_E400_11`) and `Lite` (`UsersOrchestrator_E400_12`).
 	State UserState `json:"state"`
 
 	// Verified Whether the email address has been confirmed.
@@ -791,9 +855,12 @@ type UserReferenceEnvelope struct {
 	Meta nullable.Nullable[Meta] `json:"meta,omitempty"`
 }
 
-// UserState `Standard` for every user of a tenant with an identity provider. Without a provider:
-// `Unverified` while the email is not verified (this wins over `Lite`), else `Lite` when the user
-// has no password, else `Standard`.
+// UserState `Standard` for every user of a tenant with an identity provider whose account the provider
+// holds (it decides whether they may log in). Without a provider, and for a user a provider
+// tenant created with `ignoreProvider=true` (kept in Subscribe alone, and logging in by the
+// same rules): `Unverified` while the email is not verified (this wins over `Lite`), else
+// `Lite` when the user has no password, else `Standard`. Authenticate refuses `Unverified`
+// (`UsersOrchestrator_E400_11`) and `Lite` (`UsersOrchestrator_E400_12`).
 type UserState string
 
 // VerifyEmailRequest defines model for VerifyEmailRequest.
@@ -1332,6 +1399,12 @@ type ClientInterface interface {
 	// user is created in the provider first; if Subscribe then fails, the provider user is
 	// removed again.
 	//
+	// `encryptedCustomerRegistrationId` is the id as this service encrypted it for this tenant,
+	// instead of (or agreeing with) `customerRegistrationId`. A value that is malformed, does not
+	// decrypt, or names another user than `customerRegistrationId` answers
+	// `UsersOrchestrator_E400_00` naming the field: Create's published codes do not include
+	// `UsersOrchestrator_E400_02`, which is published for the GET selectors.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v4/Users (the `CreateUser` operationId).
@@ -1356,6 +1429,12 @@ type ClientInterface interface {
 	// user is created in the provider first; if Subscribe then fails, the provider user is
 	// removed again.
 	//
+	// `encryptedCustomerRegistrationId` is the id as this service encrypted it for this tenant,
+	// instead of (or agreeing with) `customerRegistrationId`. A value that is malformed, does not
+	// decrypt, or names another user than `customerRegistrationId` answers
+	// `UsersOrchestrator_E400_00` naming the field: Create's published codes do not include
+	// `UsersOrchestrator_E400_02`, which is published for the GET selectors.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v4/Users (the `CreateUser` operationId).
@@ -1363,8 +1442,11 @@ type ClientInterface interface {
 
 	// AuthenticateWithBody Authenticate with login name and password, or with a token
 	//
-	// Send either `loginName` and `password`, or `token` (a session token from an earlier
-	// Authenticate, or an access token of the tenant's provider); both or neither answer
+	// Send `token` (a session token from an earlier Authenticate, or an access token of the
+	// tenant's provider), or `loginName` and `password`, or all three, as the published example
+	// does. **Precedence**: a `token`, when given, is what is checked, and `loginName` and
+	// `password` are then ignored; without a token, `loginName` and `password` are checked. Only a
+	// request with neither a token nor both of `loginName` and `password` answers
 	// `UsersOrchestrator_E400_00`. On success `data.user` is the user (never with a password) and
 	// `data.cookieTokens` holds the session token `uo_session`, valid for the tenant's
 	// `durationDays`, plus the provider's own tokens for provider tenants.
@@ -1374,7 +1456,9 @@ type ClientInterface interface {
 	// user (no password) `UsersOrchestrator_E400_12`. Repeated failures for one login name are
 	// refused with `UsersOrchestrator_E429` for a while.
 	//
-	// The success code `Subscribe_S200_01` is kept as Naviga published it.
+	// The success code `Subscribe_S200_01` is kept as Naviga published it. The published table
+	// also lists `UsersOrchestrator_E400` ("Bad Request"); this service never answers it here: a
+	// refused login is `UsersOrchestrator_E400_10`, `_11` or `_12`, a bad token `_13`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1383,8 +1467,11 @@ type ClientInterface interface {
 
 	// Authenticate Authenticate with login name and password, or with a token
 	//
-	// Send either `loginName` and `password`, or `token` (a session token from an earlier
-	// Authenticate, or an access token of the tenant's provider); both or neither answer
+	// Send `token` (a session token from an earlier Authenticate, or an access token of the
+	// tenant's provider), or `loginName` and `password`, or all three, as the published example
+	// does. **Precedence**: a `token`, when given, is what is checked, and `loginName` and
+	// `password` are then ignored; without a token, `loginName` and `password` are checked. Only a
+	// request with neither a token nor both of `loginName` and `password` answers
 	// `UsersOrchestrator_E400_00`. On success `data.user` is the user (never with a password) and
 	// `data.cookieTokens` holds the session token `uo_session`, valid for the tenant's
 	// `durationDays`, plus the provider's own tokens for provider tenants.
@@ -1394,7 +1481,9 @@ type ClientInterface interface {
 	// user (no password) `UsersOrchestrator_E400_12`. Repeated failures for one login name are
 	// refused with `UsersOrchestrator_E429` for a while.
 	//
-	// The success code `Subscribe_S200_01` is kept as Naviga published it.
+	// The success code `Subscribe_S200_01` is kept as Naviga published it. The published table
+	// also lists `UsersOrchestrator_E400` ("Bad Request"); this service never answers it here: a
+	// refused login is `UsersOrchestrator_E400_10`, `_11` or `_12`, a bad token `_13`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1445,8 +1534,8 @@ type ClientInterface interface {
 	//
 	// Sets the new `password` of the user the `encryptedEventId` was issued for, in the provider
 	// first when the user is kept there. The link is used up: a second Finish with it answers
-	// `UsersOrchestrator_E400_13`. A password the provider refuses answers `UsersOrchestrator_E400`
-	// and leaves the link usable.
+	// `UsersOrchestrator_E400_13`. A password the tenant's password policy or the provider
+	// refuses answers `UsersOrchestrator_E400` and leaves the link usable.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1457,8 +1546,8 @@ type ClientInterface interface {
 	//
 	// Sets the new `password` of the user the `encryptedEventId` was issued for, in the provider
 	// first when the user is kept there. The link is used up: a second Finish with it answers
-	// `UsersOrchestrator_E400_13`. A password the provider refuses answers `UsersOrchestrator_E400`
-	// and leaves the link usable.
+	// `UsersOrchestrator_E400_13`. A password the tenant's password policy or the provider
+	// refuses answers `UsersOrchestrator_E400` and leaves the link usable.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1602,7 +1691,8 @@ type ClientInterface interface {
 	// UpdatePasswordWithBody Set a new password
 	//
 	// Sets the user's password to `password`, in the provider first when the tenant has one.
-	// A password the provider refuses (its password policy) answers `UsersOrchestrator_E400`.
+	// A password the tenant's password policy or the provider's refuses answers
+	// `UsersOrchestrator_E400`, and nothing changes.
 	// The subscriber is told by email that the password changed.
 	//
 	// Takes any type of body and a specified content type.
@@ -1613,7 +1703,8 @@ type ClientInterface interface {
 	// UpdatePassword Set a new password
 	//
 	// Sets the user's password to `password`, in the provider first when the tenant has one.
-	// A password the provider refuses (its password policy) answers `UsersOrchestrator_E400`.
+	// A password the tenant's password policy or the provider's refuses answers
+	// `UsersOrchestrator_E400`, and nothing changes.
 	// The subscriber is told by email that the password changed.
 	//
 	// Takes a body of the `application/json` content type.
@@ -1672,6 +1763,12 @@ func (c *Client) GetUsers(ctx context.Context, params *GetUsersParams, reqEditor
 // user is created in the provider first; if Subscribe then fails, the provider user is
 // removed again.
 //
+// `encryptedCustomerRegistrationId` is the id as this service encrypted it for this tenant,
+// instead of (or agreeing with) `customerRegistrationId`. A value that is malformed, does not
+// decrypt, or names another user than `customerRegistrationId` answers
+// `UsersOrchestrator_E400_00` naming the field: Create's published codes do not include
+// `UsersOrchestrator_E400_02`, which is published for the GET selectors.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v4/Users (the `CreateUser` operationId).
@@ -1706,6 +1803,12 @@ func (c *Client) CreateUserWithBody(ctx context.Context, params *CreateUserParam
 // user is created in the provider first; if Subscribe then fails, the provider user is
 // removed again.
 //
+// `encryptedCustomerRegistrationId` is the id as this service encrypted it for this tenant,
+// instead of (or agreeing with) `customerRegistrationId`. A value that is malformed, does not
+// decrypt, or names another user than `customerRegistrationId` answers
+// `UsersOrchestrator_E400_00` naming the field: Create's published codes do not include
+// `UsersOrchestrator_E400_02`, which is published for the GET selectors.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v4/Users (the `CreateUser` operationId).
@@ -1723,8 +1826,11 @@ func (c *Client) CreateUser(ctx context.Context, params *CreateUserParams, body 
 
 // AuthenticateWithBody Authenticate with login name and password, or with a token
 //
-// Send either `loginName` and `password`, or `token` (a session token from an earlier
-// Authenticate, or an access token of the tenant's provider); both or neither answer
+// Send `token` (a session token from an earlier Authenticate, or an access token of the
+// tenant's provider), or `loginName` and `password`, or all three, as the published example
+// does. **Precedence**: a `token`, when given, is what is checked, and `loginName` and
+// `password` are then ignored; without a token, `loginName` and `password` are checked. Only a
+// request with neither a token nor both of `loginName` and `password` answers
 // `UsersOrchestrator_E400_00`. On success `data.user` is the user (never with a password) and
 // `data.cookieTokens` holds the session token `uo_session`, valid for the tenant's
 // `durationDays`, plus the provider's own tokens for provider tenants.
@@ -1734,7 +1840,9 @@ func (c *Client) CreateUser(ctx context.Context, params *CreateUserParams, body 
 // user (no password) `UsersOrchestrator_E400_12`. Repeated failures for one login name are
 // refused with `UsersOrchestrator_E429` for a while.
 //
-// The success code `Subscribe_S200_01` is kept as Naviga published it.
+// The success code `Subscribe_S200_01` is kept as Naviga published it. The published table
+// also lists `UsersOrchestrator_E400` ("Bad Request"); this service never answers it here: a
+// refused login is `UsersOrchestrator_E400_10`, `_11` or `_12`, a bad token `_13`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1753,8 +1861,11 @@ func (c *Client) AuthenticateWithBody(ctx context.Context, params *AuthenticateP
 
 // Authenticate Authenticate with login name and password, or with a token
 //
-// Send either `loginName` and `password`, or `token` (a session token from an earlier
-// Authenticate, or an access token of the tenant's provider); both or neither answer
+// Send `token` (a session token from an earlier Authenticate, or an access token of the
+// tenant's provider), or `loginName` and `password`, or all three, as the published example
+// does. **Precedence**: a `token`, when given, is what is checked, and `loginName` and
+// `password` are then ignored; without a token, `loginName` and `password` are checked. Only a
+// request with neither a token nor both of `loginName` and `password` answers
 // `UsersOrchestrator_E400_00`. On success `data.user` is the user (never with a password) and
 // `data.cookieTokens` holds the session token `uo_session`, valid for the tenant's
 // `durationDays`, plus the provider's own tokens for provider tenants.
@@ -1764,7 +1875,9 @@ func (c *Client) AuthenticateWithBody(ctx context.Context, params *AuthenticateP
 // user (no password) `UsersOrchestrator_E400_12`. Repeated failures for one login name are
 // refused with `UsersOrchestrator_E429` for a while.
 //
-// The success code `Subscribe_S200_01` is kept as Naviga published it.
+// The success code `Subscribe_S200_01` is kept as Naviga published it. The published table
+// also lists `UsersOrchestrator_E400` ("Bad Request"); this service never answers it here: a
+// refused login is `UsersOrchestrator_E400_10`, `_11` or `_12`, a bad token `_13`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1845,8 +1958,8 @@ func (c *Client) StartForgotPassword(ctx context.Context, params *StartForgotPas
 //
 // Sets the new `password` of the user the `encryptedEventId` was issued for, in the provider
 // first when the user is kept there. The link is used up: a second Finish with it answers
-// `UsersOrchestrator_E400_13`. A password the provider refuses answers `UsersOrchestrator_E400`
-// and leaves the link usable.
+// `UsersOrchestrator_E400_13`. A password the tenant's password policy or the provider
+// refuses answers `UsersOrchestrator_E400` and leaves the link usable.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1867,8 +1980,8 @@ func (c *Client) FinishForgotPasswordWithBody(ctx context.Context, params *Finis
 //
 // Sets the new `password` of the user the `encryptedEventId` was issued for, in the provider
 // first when the user is kept there. The link is used up: a second Finish with it answers
-// `UsersOrchestrator_E400_13`. A password the provider refuses answers `UsersOrchestrator_E400`
-// and leaves the link usable.
+// `UsersOrchestrator_E400_13`. A password the tenant's password policy or the provider
+// refuses answers `UsersOrchestrator_E400` and leaves the link usable.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2142,7 +2255,8 @@ func (c *Client) GetUserEvents(ctx context.Context, customerRegistrationId Custo
 // UpdatePasswordWithBody Set a new password
 //
 // Sets the user's password to `password`, in the provider first when the tenant has one.
-// A password the provider refuses (its password policy) answers `UsersOrchestrator_E400`.
+// A password the tenant's password policy or the provider's refuses answers
+// `UsersOrchestrator_E400`, and nothing changes.
 // The subscriber is told by email that the password changed.
 //
 // Takes any type of body and a specified content type.
@@ -2163,7 +2277,8 @@ func (c *Client) UpdatePasswordWithBody(ctx context.Context, customerRegistratio
 // UpdatePassword Set a new password
 //
 // Sets the user's password to `password`, in the provider first when the tenant has one.
-// A password the provider refuses (its password policy) answers `UsersOrchestrator_E400`.
+// A password the tenant's password policy or the provider's refuses answers
+// `UsersOrchestrator_E400`, and nothing changes.
 // The subscriber is told by email that the password changed.
 //
 // Takes a body of the `application/json` content type.
@@ -3669,6 +3784,12 @@ type ClientWithResponsesInterface interface {
 	// user is created in the provider first; if Subscribe then fails, the provider user is
 	// removed again.
 	//
+	// `encryptedCustomerRegistrationId` is the id as this service encrypted it for this tenant,
+	// instead of (or agreeing with) `customerRegistrationId`. A value that is malformed, does not
+	// decrypt, or names another user than `customerRegistrationId` answers
+	// `UsersOrchestrator_E400_00` naming the field: Create's published codes do not include
+	// `UsersOrchestrator_E400_02`, which is published for the GET selectors.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v4/Users (the `CreateUser` operationId).
@@ -3693,6 +3814,12 @@ type ClientWithResponsesInterface interface {
 	// user is created in the provider first; if Subscribe then fails, the provider user is
 	// removed again.
 	//
+	// `encryptedCustomerRegistrationId` is the id as this service encrypted it for this tenant,
+	// instead of (or agreeing with) `customerRegistrationId`. A value that is malformed, does not
+	// decrypt, or names another user than `customerRegistrationId` answers
+	// `UsersOrchestrator_E400_00` naming the field: Create's published codes do not include
+	// `UsersOrchestrator_E400_02`, which is published for the GET selectors.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v4/Users (the `CreateUser` operationId).
@@ -3700,8 +3827,11 @@ type ClientWithResponsesInterface interface {
 
 	// AuthenticateWithBodyWithResponse Authenticate with login name and password, or with a token
 	//
-	// Send either `loginName` and `password`, or `token` (a session token from an earlier
-	// Authenticate, or an access token of the tenant's provider); both or neither answer
+	// Send `token` (a session token from an earlier Authenticate, or an access token of the
+	// tenant's provider), or `loginName` and `password`, or all three, as the published example
+	// does. **Precedence**: a `token`, when given, is what is checked, and `loginName` and
+	// `password` are then ignored; without a token, `loginName` and `password` are checked. Only a
+	// request with neither a token nor both of `loginName` and `password` answers
 	// `UsersOrchestrator_E400_00`. On success `data.user` is the user (never with a password) and
 	// `data.cookieTokens` holds the session token `uo_session`, valid for the tenant's
 	// `durationDays`, plus the provider's own tokens for provider tenants.
@@ -3711,7 +3841,9 @@ type ClientWithResponsesInterface interface {
 	// user (no password) `UsersOrchestrator_E400_12`. Repeated failures for one login name are
 	// refused with `UsersOrchestrator_E429` for a while.
 	//
-	// The success code `Subscribe_S200_01` is kept as Naviga published it.
+	// The success code `Subscribe_S200_01` is kept as Naviga published it. The published table
+	// also lists `UsersOrchestrator_E400` ("Bad Request"); this service never answers it here: a
+	// refused login is `UsersOrchestrator_E400_10`, `_11` or `_12`, a bad token `_13`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3720,8 +3852,11 @@ type ClientWithResponsesInterface interface {
 
 	// AuthenticateWithResponse Authenticate with login name and password, or with a token
 	//
-	// Send either `loginName` and `password`, or `token` (a session token from an earlier
-	// Authenticate, or an access token of the tenant's provider); both or neither answer
+	// Send `token` (a session token from an earlier Authenticate, or an access token of the
+	// tenant's provider), or `loginName` and `password`, or all three, as the published example
+	// does. **Precedence**: a `token`, when given, is what is checked, and `loginName` and
+	// `password` are then ignored; without a token, `loginName` and `password` are checked. Only a
+	// request with neither a token nor both of `loginName` and `password` answers
 	// `UsersOrchestrator_E400_00`. On success `data.user` is the user (never with a password) and
 	// `data.cookieTokens` holds the session token `uo_session`, valid for the tenant's
 	// `durationDays`, plus the provider's own tokens for provider tenants.
@@ -3731,7 +3866,9 @@ type ClientWithResponsesInterface interface {
 	// user (no password) `UsersOrchestrator_E400_12`. Repeated failures for one login name are
 	// refused with `UsersOrchestrator_E429` for a while.
 	//
-	// The success code `Subscribe_S200_01` is kept as Naviga published it.
+	// The success code `Subscribe_S200_01` is kept as Naviga published it. The published table
+	// also lists `UsersOrchestrator_E400` ("Bad Request"); this service never answers it here: a
+	// refused login is `UsersOrchestrator_E400_10`, `_11` or `_12`, a bad token `_13`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3782,8 +3919,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Sets the new `password` of the user the `encryptedEventId` was issued for, in the provider
 	// first when the user is kept there. The link is used up: a second Finish with it answers
-	// `UsersOrchestrator_E400_13`. A password the provider refuses answers `UsersOrchestrator_E400`
-	// and leaves the link usable.
+	// `UsersOrchestrator_E400_13`. A password the tenant's password policy or the provider
+	// refuses answers `UsersOrchestrator_E400` and leaves the link usable.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3794,8 +3931,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Sets the new `password` of the user the `encryptedEventId` was issued for, in the provider
 	// first when the user is kept there. The link is used up: a second Finish with it answers
-	// `UsersOrchestrator_E400_13`. A password the provider refuses answers `UsersOrchestrator_E400`
-	// and leaves the link usable.
+	// `UsersOrchestrator_E400_13`. A password the tenant's password policy or the provider
+	// refuses answers `UsersOrchestrator_E400` and leaves the link usable.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3943,7 +4080,8 @@ type ClientWithResponsesInterface interface {
 	// UpdatePasswordWithBodyWithResponse Set a new password
 	//
 	// Sets the user's password to `password`, in the provider first when the tenant has one.
-	// A password the provider refuses (its password policy) answers `UsersOrchestrator_E400`.
+	// A password the tenant's password policy or the provider's refuses answers
+	// `UsersOrchestrator_E400`, and nothing changes.
 	// The subscriber is told by email that the password changed.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -3954,7 +4092,8 @@ type ClientWithResponsesInterface interface {
 	// UpdatePasswordWithResponse Set a new password
 	//
 	// Sets the user's password to `password`, in the provider first when the tenant has one.
-	// A password the provider refuses (its password policy) answers `UsersOrchestrator_E400`.
+	// A password the tenant's password policy or the provider's refuses answers
+	// `UsersOrchestrator_E400`, and nothing changes.
 	// The subscriber is told by email that the password changed.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -5195,6 +5334,12 @@ func (c *ClientWithResponses) GetUsersWithResponse(ctx context.Context, params *
 // user is created in the provider first; if Subscribe then fails, the provider user is
 // removed again.
 //
+// `encryptedCustomerRegistrationId` is the id as this service encrypted it for this tenant,
+// instead of (or agreeing with) `customerRegistrationId`. A value that is malformed, does not
+// decrypt, or names another user than `customerRegistrationId` answers
+// `UsersOrchestrator_E400_00` naming the field: Create's published codes do not include
+// `UsersOrchestrator_E400_02`, which is published for the GET selectors.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v4/Users (the `CreateUser` operationId).
@@ -5225,6 +5370,12 @@ func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context
 // user is created in the provider first; if Subscribe then fails, the provider user is
 // removed again.
 //
+// `encryptedCustomerRegistrationId` is the id as this service encrypted it for this tenant,
+// instead of (or agreeing with) `customerRegistrationId`. A value that is malformed, does not
+// decrypt, or names another user than `customerRegistrationId` answers
+// `UsersOrchestrator_E400_00` naming the field: Create's published codes do not include
+// `UsersOrchestrator_E400_02`, which is published for the GET selectors.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v4/Users (the `CreateUser` operationId).
@@ -5238,8 +5389,11 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, params
 
 // AuthenticateWithBodyWithResponse Authenticate with login name and password, or with a token
 //
-// Send either `loginName` and `password`, or `token` (a session token from an earlier
-// Authenticate, or an access token of the tenant's provider); both or neither answer
+// Send `token` (a session token from an earlier Authenticate, or an access token of the
+// tenant's provider), or `loginName` and `password`, or all three, as the published example
+// does. **Precedence**: a `token`, when given, is what is checked, and `loginName` and
+// `password` are then ignored; without a token, `loginName` and `password` are checked. Only a
+// request with neither a token nor both of `loginName` and `password` answers
 // `UsersOrchestrator_E400_00`. On success `data.user` is the user (never with a password) and
 // `data.cookieTokens` holds the session token `uo_session`, valid for the tenant's
 // `durationDays`, plus the provider's own tokens for provider tenants.
@@ -5249,7 +5403,9 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, params
 // user (no password) `UsersOrchestrator_E400_12`. Repeated failures for one login name are
 // refused with `UsersOrchestrator_E429` for a while.
 //
-// The success code `Subscribe_S200_01` is kept as Naviga published it.
+// The success code `Subscribe_S200_01` is kept as Naviga published it. The published table
+// also lists `UsersOrchestrator_E400` ("Bad Request"); this service never answers it here: a
+// refused login is `UsersOrchestrator_E400_10`, `_11` or `_12`, a bad token `_13`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5264,8 +5420,11 @@ func (c *ClientWithResponses) AuthenticateWithBodyWithResponse(ctx context.Conte
 
 // AuthenticateWithResponse Authenticate with login name and password, or with a token
 //
-// Send either `loginName` and `password`, or `token` (a session token from an earlier
-// Authenticate, or an access token of the tenant's provider); both or neither answer
+// Send `token` (a session token from an earlier Authenticate, or an access token of the
+// tenant's provider), or `loginName` and `password`, or all three, as the published example
+// does. **Precedence**: a `token`, when given, is what is checked, and `loginName` and
+// `password` are then ignored; without a token, `loginName` and `password` are checked. Only a
+// request with neither a token nor both of `loginName` and `password` answers
 // `UsersOrchestrator_E400_00`. On success `data.user` is the user (never with a password) and
 // `data.cookieTokens` holds the session token `uo_session`, valid for the tenant's
 // `durationDays`, plus the provider's own tokens for provider tenants.
@@ -5275,7 +5434,9 @@ func (c *ClientWithResponses) AuthenticateWithBodyWithResponse(ctx context.Conte
 // user (no password) `UsersOrchestrator_E400_12`. Repeated failures for one login name are
 // refused with `UsersOrchestrator_E429` for a while.
 //
-// The success code `Subscribe_S200_01` is kept as Naviga published it.
+// The success code `Subscribe_S200_01` is kept as Naviga published it. The published table
+// also lists `UsersOrchestrator_E400` ("Bad Request"); this service never answers it here: a
+// refused login is `UsersOrchestrator_E400_10`, `_11` or `_12`, a bad token `_13`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5344,8 +5505,8 @@ func (c *ClientWithResponses) StartForgotPasswordWithResponse(ctx context.Contex
 //
 // Sets the new `password` of the user the `encryptedEventId` was issued for, in the provider
 // first when the user is kept there. The link is used up: a second Finish with it answers
-// `UsersOrchestrator_E400_13`. A password the provider refuses answers `UsersOrchestrator_E400`
-// and leaves the link usable.
+// `UsersOrchestrator_E400_13`. A password the tenant's password policy or the provider
+// refuses answers `UsersOrchestrator_E400` and leaves the link usable.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5362,8 +5523,8 @@ func (c *ClientWithResponses) FinishForgotPasswordWithBodyWithResponse(ctx conte
 //
 // Sets the new `password` of the user the `encryptedEventId` was issued for, in the provider
 // first when the user is kept there. The link is used up: a second Finish with it answers
-// `UsersOrchestrator_E400_13`. A password the provider refuses answers `UsersOrchestrator_E400`
-// and leaves the link usable.
+// `UsersOrchestrator_E400_13`. A password the tenant's password policy or the provider
+// refuses answers `UsersOrchestrator_E400` and leaves the link usable.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5589,7 +5750,8 @@ func (c *ClientWithResponses) GetUserEventsWithResponse(ctx context.Context, cus
 // UpdatePasswordWithBodyWithResponse Set a new password
 //
 // Sets the user's password to `password`, in the provider first when the tenant has one.
-// A password the provider refuses (its password policy) answers `UsersOrchestrator_E400`.
+// A password the tenant's password policy or the provider's refuses answers
+// `UsersOrchestrator_E400`, and nothing changes.
 // The subscriber is told by email that the password changed.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -5606,7 +5768,8 @@ func (c *ClientWithResponses) UpdatePasswordWithBodyWithResponse(ctx context.Con
 // UpdatePasswordWithResponse Set a new password
 //
 // Sets the user's password to `password`, in the provider first when the tenant has one.
-// A password the provider refuses (its password policy) answers `UsersOrchestrator_E400`.
+// A password the tenant's password policy or the provider's refuses answers
+// `UsersOrchestrator_E400`, and nothing changes.
 // The subscriber is told by email that the password changed.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).

@@ -38,8 +38,12 @@ func TestAuthenticate(t *testing.T) {
 		{"unverified", `{"loginName":"pending@example.com","password":"correct-horse"}`, "UsersOrchestrator_E400_11", "The user is not verified."},
 		{"lite", `{"loginName":"lite@example.com","password":"anything1"}`, "UsersOrchestrator_E400_12", "The user has no password."},
 		{"token invalid", `{"token":"` + tamper(session) + `"}`, "UsersOrchestrator_E400_13", "The token is invalid or expired."},
-		{"neither", `{}`, "UsersOrchestrator_E400_00", "Invalid InputModel - body: send either loginName and password, or token"},
-		{"both", `{"loginName":"jane@example.com","password":"correct-horse","token":"x"}`, "UsersOrchestrator_E400_00", "Invalid InputModel - body: send either loginName and password, or token, not both"},
+		{"neither", `{}`, "UsersOrchestrator_E400_00", "Invalid InputModel - body: send a token, or loginName and password"},
+		{"login name without password", `{"loginName":"jane@example.com"}`, "UsersOrchestrator_E400_00", "Invalid InputModel - body.password: is required with loginName"},
+		// All three, as the published example: the token takes precedence, the password is ignored.
+		{"all three, good token", `{"loginName":"jane@example.com","password":"wrong-horse","token":"` + session + `"}`, "Subscribe_S200_01", "Request processed successfully."},
+		{"empty token, as a form sends it", `{"loginName":"jane@example.com","password":"correct-horse","token":""}`, "Subscribe_S200_01", "Request processed successfully."},
+		{"all three, bad token", `{"loginName":"jane@example.com","password":"correct-horse","token":"` + tamper(session) + `"}`, "UsersOrchestrator_E400_13", "The token is invalid or expired."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -65,7 +65,7 @@ func TestCreateUserErrors(t *testing.T) {
 		{"broken JSON", `{"email":`, nil, 400, "UsersOrchestrator_E400_00", "Invalid InputModel - body: is not valid JSON"},
 		{"missing header", `{"email":"new@example.com"}`, []client.RequestEditorFn{apitest.Header("X-PaperCode", "")}, 400, "UsersOrchestrator_E400_00", "Invalid InputModel - header X-PaperCode: is required"},
 		{"return url host not allowed", `{"email":"new@example.com","returnUrl":"https://evil.example/steal"}`, nil, 400, "UsersOrchestrator_E400_00", "Invalid InputModel - body.returnUrl: its host is not allowed for this tenant"},
-		{"encrypted id forged", `{"email":"new@example.com","encryptedCustomerRegistrationId":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`, nil, 400, "UsersOrchestrator_E400_02", "Invalid InputModel"},
+		{"encrypted id forged", `{"email":"new@example.com","encryptedCustomerRegistrationId":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`, nil, 400, "UsersOrchestrator_E400_00", "Invalid InputModel - body.encryptedCustomerRegistrationId: is not an id this service encrypted for this tenant"},
 		{"body too large", `{"email":"new@example.com","firstName":"` + strings.Repeat("x", 70<<10) + `"}`, nil, 413, "UsersOrchestrator_E413", "Request Entity Too Large"},
 	}
 	for _, tt := range tests {

@@ -87,7 +87,7 @@ func TestUpdatePassword(t *testing.T) {
 		t.Errorf("events %v", codes)
 	}
 	for _, tt := range []struct{ body, code string }{
-		{`{"password":"short"}`, "UsersOrchestrator_E400_00"},
+		{`{"password":"short"}`, "UsersOrchestrator_E400"}, // the tenant's password policy
 		{`{}`, "UsersOrchestrator_E400_00"},
 		{`{"password":"long-enough-1","old":"x"}`, "UsersOrchestrator_E400_00"},
 	} {

@@ -46,6 +46,10 @@ func buildTenants(cfgs []config.Tenant, wrap func(provider.AuthSystem) provider.
 			DefaultReturnURL:   c.DefaultReturnURL,
 			AllowedReturnHosts: c.AllowedReturnHosts,
 			MailFrom:           c.MailFrom,
+			PasswordPolicy:     tenant.DefaultPasswordPolicy,
+		}
+		if pp := c.PasswordPolicy; pp != nil {
+			t.PasswordPolicy = tenant.PasswordPolicy{MinLength: pp.MinLength, MaxLength: pp.MaxLength}
 		}
 		if p != nil {
 			t.ProviderName = p.Name()

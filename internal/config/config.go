@@ -102,6 +102,8 @@ type Tenant struct {
 	DefaultReturnURL   string   `yaml:"defaultReturnUrl"`
 	AllowedReturnHosts []string `yaml:"allowedReturnHosts"`
 	MailFrom           string   `yaml:"mailFrom"`
+	// PasswordPolicy bounds new passwords; 8 to 128 characters when not set.
+	PasswordPolicy *PasswordPolicy `yaml:"passwordPolicy"`
 	// Provider is Flow.UserProvider: "", "Auth0", "Gigya", "SSOR" or "Firefly".
 	Provider string `yaml:"provider"`
 	// BaseURL, Timeout and MaxRetries apply to whichever provider is chosen.
@@ -112,6 +114,12 @@ type Tenant struct {
 	Gigya      Gigya         `yaml:"gigya"`
 	SSOR       SSOR          `yaml:"ssor"`
 	Firefly    Firefly       `yaml:"firefly"`
+}
+
+// PasswordPolicy is a tenant's rule for new passwords; maxLength 0 leaves the upper bound out.
+type PasswordPolicy struct {
+	MinLength int `yaml:"minLength"`
+	MaxLength int `yaml:"maxLength"`
 }
 
 // Auth0 settings of a tenant.
@@ -408,6 +416,10 @@ func (c Config) Validate() error {
 		}
 		if t.MailFrom == "" {
 			bad("tenant %s needs mailFrom", key)
+		}
+		if p := t.PasswordPolicy; p != nil && (p.MinLength < 1 || p.MaxLength < 0 || (p.MaxLength > 0 && p.MaxLength < p.MinLength)) {
+			// An empty password could never log in (Authenticate needs one).
+			bad("tenant %s: passwordPolicy needs 1 <= minLength <= maxLength (maxLength 0: no bound)", key)
 		}
 		if t.Provider != "" {
 			known := false

@@ -82,6 +82,8 @@ func TestLoad(t *testing.T) {
 		{name: "unknown provider", file: "tenants:\n  - {clientCode: a, paperCode: b, clientGroupCode: c, defaultReturnUrl: 'http://x', mailFrom: m, provider: Okta, baseURL: 'http://x'}\n", wantErr: `provider "Okta"`},
 		{name: "provider without base URL", file: "tenants:\n  - {clientCode: a, paperCode: b, clientGroupCode: c, defaultReturnUrl: 'http://x', mailFrom: m, provider: Gigya}\n", wantErr: "needs baseURL"},
 		{name: "tenant code the contract cannot carry", file: "tenants:\n  - {clientCode: a/b, paperCode: b, clientGroupCode: c, defaultReturnUrl: 'http://x', mailFrom: m}\n", wantErr: "codes must be"},
+		{name: "password policy upside down", file: "tenants:\n  - {clientCode: a, paperCode: b, clientGroupCode: c, defaultReturnUrl: 'http://x', mailFrom: m, passwordPolicy: {minLength: 12, maxLength: 8}}\n", wantErr: "passwordPolicy needs"},
+		{name: "password policy allowing an empty password", file: "tenants:\n  - {clientCode: a, paperCode: b, clientGroupCode: c, defaultReturnUrl: 'http://x', mailFrom: m, passwordPolicy: {minLength: 0}}\n", wantErr: "passwordPolicy needs"},
 		{name: "duplicate tenant", file: "tenants:\n  - {clientCode: a, paperCode: b, clientGroupCode: c, defaultReturnUrl: 'http://x', mailFrom: m}\n  - {clientCode: a, paperCode: b, clientGroupCode: c, defaultReturnUrl: 'http://x', mailFrom: m}\n", wantErr: "listed twice"},
 		{name: "empty file is the default", file: "", check: func(t *testing.T, c config.Config) {
 			if c.Tenants[0].ClientCode != "demo" {

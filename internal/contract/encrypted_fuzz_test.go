@@ -22,8 +22,8 @@ func isEncryptedValue(s string) bool {
 }
 
 // encryptedSite is one place of the contract that takes an EncryptedValue, and the code a value
-// that breaks the schema answers there: E400_02 for the selectors and the create field, as
-// published; E400_00 for encryptedEventId, whose operations document E400_00 and E400_13 only.
+// that breaks the schema answers there: E400_02 for the selectors, as published; E400_00 for the
+// create field and encryptedEventId, whose operations do not document E400_02.
 type encryptedSite struct {
 	where string
 	code  codes.Code
@@ -37,7 +37,7 @@ var encryptedSites = []encryptedSite{
 	{"query parameter encryptedEmail", codes.E400_02, func(v string) *http.Request {
 		return request("GET", "/v4/Users?encryptedEmail="+url.QueryEscape(v), "")
 	}},
-	{"body.encryptedCustomerRegistrationId", codes.E400_02, func(v string) *http.Request {
+	{"body.encryptedCustomerRegistrationId", codes.E400_00, func(v string) *http.Request {
 		return request("POST", "/v4/Users", jsonObject("email", "jane@example.com", "encryptedCustomerRegistrationId", v))
 	}},
 	{"body.encryptedEventId", codes.E400_00, func(v string) *http.Request {
@@ -67,7 +67,7 @@ func asDecoded(v string) string {
 // place the contract takes one (the encryptedCustomerRegistrationId and encryptedEmail selectors,
 // the create field, encryptedEventId). A value passes iff it is in EncryptedValue's alphabet and
 // length, and then nothing else about the request is wrong; a value that does not pass answers
-// exactly the site's code (E400_02 for the E400_02 family), names the site, and never repeats the
+// exactly the site's code (E400_02 for the selectors), names the site, and never repeats the
 // value. Whether a value that passes also decrypts is the orchestrator's concern (FuzzOpenSealed in
 // internal/orchestrator); the validator must neither decrypt nor refuse it.
 //

@@ -90,23 +90,22 @@ func updateUserRules(body map[string]any) []Violation {
 	return nil
 }
 
+// authenticateRules: a token, or loginName and password, or all three as the published example
+// sends them (the token then takes precedence: the workflow checks it and ignores the others).
+// An empty token is no token: a form that sends every field of the published model sends one.
 func authenticateRules(body map[string]any) []Violation {
 	_, login := body["loginName"]
 	_, password := body["password"]
-	_, token := body["token"]
+	token := body["token"] != nil && body["token"] != ""
 	switch {
-	case token && (login || password):
-		return []Violation{{Code: codes.E400_00, Where: "body", Problem: "send either loginName and password, or token, not both"}}
-	case token:
+	case token, login && password:
 		return nil
-	case login && !password:
+	case login:
 		return []Violation{{Code: codes.E400_00, Where: "body.password", Problem: "is required with loginName"}}
-	case password && !login:
+	case password:
 		return []Violation{{Code: codes.E400_00, Where: "body.loginName", Problem: "is required with password"}}
-	case !login && !password:
-		return []Violation{{Code: codes.E400_00, Where: "body", Problem: "send either loginName and password, or token"}}
 	}
-	return nil
+	return []Violation{{Code: codes.E400_00, Where: "body", Problem: "send a token, or loginName and password"}}
 }
 
 // nulRules refuses NUL characters anywhere in the query or the body: no field has a use for them,

@@ -35,8 +35,14 @@ func Load() (*openapi3.T, error) {
 type Validator struct {
 	router  *router
 	options *openapi3filter.Options
+	// noBody is options without the body checks, for a body that is not strict JSON.
+	noBody *openapi3filter.Options
 	// queryParams lists, per operation, the query parameters it declares; others are refused.
 	queryParams map[string]map[string]bool
+	// queryFold maps, per operation, each declared query parameter's lower-cased name to its own.
+	queryFold map[string]map[string]string
+	// bodies holds, per operation, the schema of its JSON body, whose names are folded.
+	bodies map[string]*openapi3.Schema
 }
 
 // New compiles the contract once. It takes doc over: its servers are dropped, so that requests
@@ -66,7 +72,12 @@ func New(doc *openapi3.T) (*Validator, error) {
 			SchemaValidationOptions: append(FormatOptions(), openapi3.DisableSchemaErrorDetails()),
 		},
 		queryParams: map[string]map[string]bool{},
+		queryFold:   map[string]map[string]string{},
+		bodies:      map[string]*openapi3.Schema{},
 	}
+	noBody := *v.options
+	noBody.ExcludeRequestBody = true
+	v.noBody = &noBody
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
 			names := map[string]bool{}
@@ -76,6 +87,12 @@ func New(doc *openapi3.T) (*Validator, error) {
 				}
 			}
 			v.queryParams[op.OperationID] = names
+			v.queryFold[op.OperationID] = foldIndex(names)
+			if rb := op.RequestBody; rb != nil && rb.Value != nil {
+				if mt := rb.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {
+					v.bodies[op.OperationID] = mt.Schema.Value
+				}
+			}
 		}
 	}
 	return v, nil
@@ -90,6 +107,8 @@ type Result struct {
 	// Violations are every way the request breaks the contract, headers first, then path, query
 	// and body. The server answers with the first.
 	Violations []Violation
+	// Notes are the names accepted in another spelling than the contract's (`Email` for `email`).
+	Notes []Note
 }
 
 // Validate checks r against the contract. It reads r's body and leaves it readable, carrying the
@@ -121,12 +140,29 @@ func (v *Validator) Validate(ctx context.Context, r *http.Request) Result {
 		res.Violations = append(res.Violations, Violation{Code: codes.E400_00, Where: "query", Problem: "is not a valid query string"})
 		return res
 	}
-	res.Violations = append(res.Violations, v.unknownQueryParams(route.Operation.OperationID, query)...)
+	op := route.Operation.OperationID
+	renamed, notes, clashes := foldQuery(v.queryParams[op], v.queryFold[op], query)
+	if renamed {
+		// The generated handlers bind the query by the contract's names.
+		r.URL.RawQuery = query.Encode()
+	}
+	res.Notes = notes
+	res.Violations = append(res.Violations, clashes...)
+	res.Violations = append(res.Violations, v.unknownQueryParams(op, query)...)
+	options := v.options
+	if schema := v.bodies[op]; schema != nil && isJSON(r) {
+		notes, vs := prepareBody(r, schema)
+		res.Notes = append(res.Notes, notes...)
+		if len(vs) > 0 {
+			res.Violations = append(res.Violations, vs...)
+			options = v.noBody
+		}
+	}
 	input := &openapi3filter.RequestValidationInput{
 		Request:    r,
 		PathParams: pathParams,
 		Route:      route,
-		Options:    v.options,
+		Options:    options,
 	}
 	if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
 		res.Violations = append(res.Violations, fromError(err)...)

@@ -67,6 +67,26 @@ func toUser(u orchestrator.User) api.User {
 	return out
 }
 
+// toAuthenticatedUser is toUser for Authenticate's answer, whose user has an optional state.
+func toAuthenticatedUser(u orchestrator.User) api.AuthenticatedUser {
+	x := toUser(u)
+	return api.AuthenticatedUser{
+		CustomerRegistrationId:          x.CustomerRegistrationId,
+		EncryptedCustomerRegistrationId: x.EncryptedCustomerRegistrationId,
+		Email:                           x.Email,
+		Verified:                        x.Verified,
+		State:                           &x.State,
+		FirstName:                       x.FirstName,
+		LastName:                        x.LastName,
+		LastLogoutDate:                  x.LastLogoutDate,
+		Metadata:                        x.Metadata,
+		AddDate:                         x.AddDate,
+		AddSource:                       x.AddSource,
+		ChangeDate:                      x.ChangeDate,
+		ChangeSource:                    x.ChangeSource,
+	}
+}
+
 func toUserReference(r orchestrator.UserRef) api.UserReference {
 	return api.UserReference{CustomerRegistrationId: r.CustomerRegistrationID, EncryptedCustomerRegistrationId: r.EncryptedCustomerRegistrationID}
 }

@@ -136,7 +136,7 @@ func (h *handlers) Authenticate(ctx context.Context, r api.AuthenticateRequestOb
 	return api.Authenticate200JSONResponse{
 		Message: success(codes.SubscribeS200_01),
 		Meta:    nullMeta(),
-		Data:    api.AuthenticationResult{User: toUser(res.User), CookieTokens: toCookieTokens(res.CookieTokens)},
+		Data:    api.AuthenticationResult{User: toAuthenticatedUser(res.User), CookieTokens: toCookieTokens(res.CookieTokens)},
 	}, nil
 }
 

@@ -41,6 +41,11 @@ func (o *Orchestrator) Create(ctx context.Context, c Call, in CreateInput) (User
 	if err != nil {
 		return UserRef{}, err
 	}
+	if in.Password != "" {
+		if err := passwordPolicy(c, in.Password); err != nil {
+			return UserRef{}, err
+		}
+	}
 	crid, err := o.requestedID(c, in)
 	if err != nil {
 		return UserRef{}, err
@@ -55,7 +60,8 @@ func (o *Orchestrator) Create(ctx context.Context, c Call, in CreateInput) (User
 }
 
 // requestedID is the id the caller asked for, plain or encrypted ("" for none); the two forms
-// must agree when both are given.
+// must agree when both are given. Create's published codes do not include E400_02 (the selectors'
+// "cannot be decrypted"), so an encrypted id that does not open is E400_00 naming the field.
 func (o *Orchestrator) requestedID(c Call, in CreateInput) (string, error) {
 	crid := in.CustomerRegistrationID
 	if in.EncryptedCustomerRegistrationID == "" {
@@ -63,10 +69,10 @@ func (o *Orchestrator) requestedID(c Call, in CreateInput) (string, error) {
 	}
 	id, err := o.open(c, purposeID, in.EncryptedCustomerRegistrationID)
 	if err != nil {
-		return "", err
+		return "", &InvalidInputError{Field: "body.encryptedCustomerRegistrationId", Problem: "is not an id this service encrypted for this tenant"}
 	}
 	if crid != "" && crid != id {
-		return "", ErrInvalidEncrypted
+		return "", &InvalidInputError{Field: "body.encryptedCustomerRegistrationId", Problem: "names another user than customerRegistrationId"}
 	}
 	return id, nil
 }
@@ -213,7 +219,9 @@ func (o *Orchestrator) createRefused(ctx context.Context, c Call, reg registrati
 func (o *Orchestrator) checkAvailable(ctx context.Context, c Call, email, crid string) error {
 	existing, err := o.Store.GetByEmail(ctx, c.Tenant.Key, email)
 	switch {
-	case err == nil && existing.Pending:
+	case err == nil && (existing.Pending || !existing.Verified):
+		// The migration overview: any existing registration whose Verified is false, not only
+		// one pending its verification email.
 		return ErrEmailPending
 	case err == nil:
 		return ErrEmailInUse

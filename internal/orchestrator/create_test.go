@@ -232,8 +232,9 @@ func TestCreate(t *testing.T) {
 			in: CreateInput{Email: email, Password: pw, CustomerRegistrationID: "crm-42"}, want: "failed GetById"},
 		{name: "a returnUrl to a host the tenant does not allow", in: CreateInput{Email: email, ReturnURL: "https://evil.example/"},
 			want: "invalid input body.returnUrl"},
+		// Create's published codes do not include E400_02: E400_00 naming the field.
 		{name: "an encrypted id that does not open", in: CreateInput{Email: email, EncryptedCustomerRegistrationID: "garbage"},
-			want: ErrInvalidEncrypted.Error()},
+			want: "invalid input body.encryptedCustomerRegistrationId"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,7 +278,7 @@ func TestCreate(t *testing.T) {
 func TestCreateWithEncryptedID(t *testing.T) {
 	f := newFixture(t)
 	enc := f.o.sealID(f.lc, "crm-7")
-	if _, err := f.o.Create(f.ctx, f.lc, CreateInput{Email: "a@example.com", Password: pw, CustomerRegistrationID: "crm-8", EncryptedCustomerRegistrationID: enc}); outcome(err) != ErrInvalidEncrypted.Error() {
+	if _, err := f.o.Create(f.ctx, f.lc, CreateInput{Email: "a@example.com", Password: pw, CustomerRegistrationID: "crm-8", EncryptedCustomerRegistrationID: enc}); outcome(err) != "invalid input body.encryptedCustomerRegistrationId" {
 		t.Errorf("disagreeing ids: %v", err)
 	}
 	ref, err := f.o.Create(f.ctx, f.lc, CreateInput{Email: "a@example.com", Password: pw, CustomerRegistrationID: "crm-7", EncryptedCustomerRegistrationID: enc})
@@ -285,7 +286,7 @@ func TestCreateWithEncryptedID(t *testing.T) {
 		t.Errorf("ref %+v, %v", ref, err)
 	}
 	// Sealed for another tenant: refused.
-	if _, err := f.o.Create(f.ctx, f.pc, CreateInput{Email: "b@example.com", Password: pw, EncryptedCustomerRegistrationID: enc}); outcome(err) != ErrInvalidEncrypted.Error() {
+	if _, err := f.o.Create(f.ctx, f.pc, CreateInput{Email: "b@example.com", Password: pw, EncryptedCustomerRegistrationID: enc}); outcome(err) != "invalid input body.encryptedCustomerRegistrationId" {
 		t.Errorf("another tenant's id: %v", err)
 	}
 }

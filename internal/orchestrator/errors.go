@@ -29,6 +29,16 @@ var (
 	ErrProviderUnavailable = errors.New("the provider is unavailable")                 // E503
 )
 
+// passwordPolicy refuses a new password the tenant's policy does not allow. It answers as the
+// provider's own policy refusal does (ErrRejected, E400), so a consumer sees one code for a weak
+// password whichever system judged it.
+func passwordPolicy(c Call, password string) error {
+	if problem := c.Tenant.PasswordPolicy.Check(password); problem != "" {
+		return fmt.Errorf("%w: the password %s", ErrRejected, problem)
+	}
+	return nil
+}
+
 // InvalidInputError is a request the contract allows but the tenant's rules do not (a returnUrl
 // pointing at a host the tenant does not allow): E400_00 naming the field.
 type InvalidInputError struct {

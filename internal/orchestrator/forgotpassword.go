@@ -85,6 +85,10 @@ func (o *Orchestrator) finishForgotPassword(ctx context.Context, c Call, encrypt
 	if err != nil {
 		return tok, err
 	}
+	// After the link is known good (a bad link answers as such), before it is used up.
+	if err := passwordPolicy(c, password); err != nil {
+		return tok, err
+	}
 	f, err := o.readPasswordHolder(ctx, c, tok.CustomerRegistrationID, readByID, WorkflowForgotPassword)
 	if err != nil {
 		return tok, err

@@ -141,24 +141,10 @@ func (o *Orchestrator) search(ctx context.Context, c Call, in GetUsersInput, pag
 		q.OrderBy = registration.OrderByID
 	}
 	if in.State != "" {
-		if o.provider(c) != nil {
-			// Every user of a provider tenant is Standard.
-			if in.State != StateStandard {
-				return page, nil
-			}
-		} else {
-			switch in.State {
-			case StateUnverified:
-				q.Verified = ptr(false)
-			case StateLite:
-				q.Verified, q.HasPassword = ptr(true), ptr(false)
-			case StateStandard:
-				q.Verified, q.HasPassword = ptr(true), ptr(true)
-			}
-			if in.Verified != nil && *in.Verified != *q.Verified {
-				return page, nil
-			}
-		}
+		// The state shown (stateOf): on a provider tenant the users it holds are Standard, and
+		// those created with ignoreProvider follow the MG2-auth rules, as their login does.
+		q.State = registration.State(in.State)
+		q.ProviderAccounts = o.provider(c) != nil
 	}
 	if ask && (in.Email != "" || in.FirstName != "" || in.LastName != "" || in.CustomerRegistrationID != "") {
 		if err := o.importFromProvider(ctx, c, in, q.Offset+q.Limit); err != nil {

@@ -12,6 +12,9 @@ import (
 
 // UpdatePassword is PATCH /v4/Users/{customerRegistrationId}/Password.
 func (o *Orchestrator) UpdatePassword(ctx context.Context, c Call, crid, password string, ignoreProvider bool) error {
+	if err := passwordPolicy(c, password); err != nil {
+		return err
+	}
 	f, err := o.readUser(ctx, c, crid, o.askProvider(c, ignoreProvider), readByID, WorkflowGetByID)
 	if err != nil {
 		return err

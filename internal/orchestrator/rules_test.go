@@ -119,6 +119,8 @@ func TestStateRules(t *testing.T) {
 		hash               string
 		local, withProvide State
 	}{
+		// withProvide is the state of a registration the provider holds (AuthSystem set); one a
+		// provider tenant made with ignoreProvider=true follows the local rules, as its login does.
 		{"verified with a password", true, false, "h", StateStandard, StateStandard},
 		{"verified without a password", true, false, "", StateLite, StateStandard},
 		{"unverified wins over lite", false, false, "", StateUnverified, StateStandard},
@@ -131,9 +133,17 @@ func TestStateRules(t *testing.T) {
 			if got := f.o.stateOf(f.lc, r); got != tt.local {
 				t.Errorf("without provider: %s, want %s", got, tt.local)
 			}
-			if got := f.o.stateOf(f.pc, r); got != tt.withProvide {
-				t.Errorf("with provider: %s, want %s", got, tt.withProvide)
+			if got := f.o.stateOf(f.pc, r); got != tt.local {
+				t.Errorf("with provider, Subscribe only: %s, want %s", got, tt.local)
 			}
+			r.AuthSystem = "Auth0"
+			if got := f.o.stateOf(f.pc, r); got != tt.withProvide {
+				t.Errorf("with provider, held by it: %s, want %s", got, tt.withProvide)
+			}
+			if got := f.o.stateOf(f.lc, r); got != tt.local {
+				t.Errorf("without provider, AuthSystem set: %s, want %s", got, tt.local)
+			}
+			r.AuthSystem = ""
 			if u := f.o.userOf(f.lc, r); u.Verified != (tt.verified && !tt.pending) || u.State != tt.local {
 				t.Errorf("shown as %+v", u)
 			}

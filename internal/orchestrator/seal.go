@@ -34,6 +34,10 @@ func (o *Orchestrator) open(c Call, purpose, sealed string) (string, error) {
 
 func (o *Orchestrator) sealID(c Call, crid string) string { return o.seal(c, purposeID, crid) }
 
+// SealID encrypts a customer registration id as encryptedCustomerRegistrationId carries it, for
+// tests and tools (the service hands these out in its answers).
+func (o *Orchestrator) SealID(c Call, crid string) string { return o.sealID(c, crid) }
+
 // SealEmail encrypts an email address as the encryptedEmail selector expects it. The service
 // hands these out in links it builds; tests and tools use it to make one.
 func (o *Orchestrator) SealEmail(c Call, email string) string {

@@ -26,9 +26,11 @@ func localState(r registration.Registration) State {
 	}
 }
 
-// stateOf is the state shown: Standard for every user of a tenant with a provider.
+// stateOf is the state shown, by the rule login applies: Standard for a user whose password the
+// tenant's provider keeps (it decides whether they may log in); the MG2-auth rules for a user
+// Subscribe alone holds, which on a provider tenant is one created with ignoreProvider=true.
 func (o *Orchestrator) stateOf(c Call, r registration.Registration) State {
-	if o.provider(c) != nil {
+	if o.passwordInProvider(c, r) {
 		return StateStandard
 	}
 	return localState(r)

@@ -55,6 +55,16 @@ const (
 	OrderByChangeDate OrderField = "changeDate"
 )
 
+// State is a registration's status as the contract shows it.
+type State string
+
+// The states: Unverified wins over Lite (no password), else Standard.
+const (
+	StateStandard   State = "Standard"
+	StateLite       State = "Lite"
+	StateUnverified State = "Unverified"
+)
+
 // Query is a search over one tenant's registrations. Empty fields do not filter.
 type Query struct {
 	CustomerRegistrationID string
@@ -65,8 +75,14 @@ type Query struct {
 	LastNamePrefix  string
 	Verified        *bool
 	HasPassword     *bool
-	OrderBy         OrderField
-	Descending      bool
+	// State filters by the state the contract shows; "" does not filter.
+	State State
+	// ProviderAccounts makes registrations made in or copied from a provider (AuthSystem set)
+	// Standard whatever their password and verified flag, which their provider keeps: the
+	// rule of a tenant with a provider. Subscribe-only registrations follow the MG2-auth rules.
+	ProviderAccounts bool
+	OrderBy          OrderField
+	Descending       bool
 	// Limit and Offset page the result; Limit 0 means no limit.
 	Limit  int
 	Offset int

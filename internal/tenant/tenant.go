@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Key selects a tenant: the X-ClientCode, X-PaperCode and X-ClientGroupCode headers.
@@ -48,6 +49,31 @@ type Tenant struct {
 	AllowedReturnHosts []string
 	// MailFrom is the sender of the tenant's emails.
 	MailFrom string
+	// PasswordPolicy is what a new password must be.
+	PasswordPolicy PasswordPolicy
+}
+
+// PasswordPolicy is a tenant's rule for new passwords. The published API states none (its
+// provider or Subscribe decides), so it is the tenant's to choose, not the contract's: a password
+// it refuses answers as a provider's policy refusal does.
+type PasswordPolicy struct {
+	// MinLength and MaxLength bound the length in characters; zero leaves a bound out.
+	MinLength, MaxLength int
+}
+
+// DefaultPasswordPolicy is the policy of a tenant that configures none: 8 to 128 characters.
+var DefaultPasswordPolicy = PasswordPolicy{MinLength: 8, MaxLength: 128}
+
+// Check says what is wrong with password under the policy, or "" when it complies.
+func (p PasswordPolicy) Check(password string) string {
+	n := utf8.RuneCountInString(password)
+	switch {
+	case p.MinLength > 0 && n < p.MinLength:
+		return fmt.Sprintf("is shorter than %d characters", p.MinLength)
+	case p.MaxLength > 0 && n > p.MaxLength:
+		return fmt.Sprintf("is longer than %d characters", p.MaxLength)
+	}
+	return ""
 }
 
 // ReturnURL picks the address an emailed link leads to: the caller's returnUrl when the tenant

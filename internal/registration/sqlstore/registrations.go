@@ -191,6 +191,10 @@ func (s *Store) Search(ctx context.Context, t tenant.Key, q registration.Query) 
 			where = append(where, "password_hash = ''")
 		}
 	}
+	if q.State != "" {
+		w, a := stateCondition(q.State, q.ProviderAccounts)
+		where, args = append(where, w), append(args, a...)
+	}
 	cond := strings.Join(where, " AND ")
 
 	var total int64
@@ -312,4 +316,27 @@ func (s *Store) Delete(ctx context.Context, t tenant.Key, id string) error {
 		return s.wrap("delete", err)
 	}
 	return nil
+}
+
+// stateCondition is the SQL of a state filter. local is what a Subscribe-only registration must
+// be; with providerAccounts a registration made in or copied from a provider is Standard.
+func stateCondition(state registration.State, providerAccounts bool) (string, []any) {
+	var local string
+	var args []any
+	switch state {
+	case registration.StateUnverified:
+		local, args = "(verified = ? OR pending = ?)", []any{false, true}
+	case registration.StateLite:
+		local, args = "(verified = ? AND pending = ? AND password_hash = '')", []any{true, false}
+	default:
+		local, args = "(verified = ? AND pending = ? AND password_hash <> '')", []any{true, false}
+	}
+	switch {
+	case !providerAccounts:
+		return local, args
+	case state == registration.StateStandard:
+		return "(auth_system <> '' OR " + local + ")", args
+	default:
+		return "(auth_system = '' AND " + local + ")", args
+	}
 }

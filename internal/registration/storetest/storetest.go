@@ -411,18 +411,21 @@ func testUpdateErrors(t *testing.T, s registration.Store) {
 // the id order, names tie once lowered, names are missing, and dates tie.
 func searchSeed() []registration.Registration {
 	day := func(month time.Month, d int) time.Time { return time.Date(2024, month, d, 10, 0, 0, 0, time.UTC) }
+	// u4 was made in a provider: Standard on a provider tenant whatever its verified flag.
+	mkProvider := func(r registration.Registration) registration.Registration { r.AuthSystem = "Auth0"; return r }
 	mk := func(id, email string, first, last *string, add, change time.Time, verified bool, password string) registration.Registration {
 		r := newRegistration(tenantA, id, email)
 		r.FirstName, r.LastName = first, last
 		r.AddDate, r.ChangeDate = add, change
 		r.Verified, r.PasswordHash = verified, password
+		r.AuthSystem = "" // Subscribe only, but for mkProvider's
 		return r
 	}
 	return []registration.Registration{
 		mk("u1", "carol@example.com", ptr("Carol"), ptr("Young_Jr"), day(1, 3), day(2, 1), true, "h1"),
 		mk("u2", "Alice@Example.com", ptr("anna"), ptr("Smith"), day(1, 1), day(2, 3), false, ""),
 		mk("u3", "bob@example.com", ptr("Anna"), nil, day(1, 2), day(2, 2), true, ""),
-		mk("u4", "dave@example.com", nil, ptr("smithers"), day(1, 2), day(2, 4), false, "h4"),
+		mkProvider(mk("u4", "dave@example.com", nil, ptr("smithers"), day(1, 2), day(2, 4), false, "h4")),
 		mk("u0", "eve@example.com", ptr("Éva"), ptr("Adams"), day(1, 5), day(2, 1), true, "h0"),
 	}
 }
@@ -465,6 +468,12 @@ func testSearch(t *testing.T, s registration.Store) {
 		{"has password", Q{HasPassword: yes}, []string{"u0", "u1", "u4"}, 3},
 		{"has no password", Q{HasPassword: no}, []string{"u2", "u3"}, 2},
 		{"filters combine", Q{Verified: yes, FirstNamePrefix: "anna"}, []string{"u3"}, 1},
+		{"state Standard", Q{State: registration.StateStandard}, []string{"u0", "u1"}, 2},
+		{"state Lite", Q{State: registration.StateLite}, []string{"u3"}, 1},
+		{"state Unverified", Q{State: registration.StateUnverified}, []string{"u2", "u4"}, 2},
+		{"state Standard, provider tenant", Q{State: registration.StateStandard, ProviderAccounts: true}, []string{"u0", "u1", "u4"}, 3},
+		{"state Lite, provider tenant", Q{State: registration.StateLite, ProviderAccounts: true}, []string{"u3"}, 1},
+		{"state Unverified, provider tenant", Q{State: registration.StateUnverified, ProviderAccounts: true}, []string{"u2"}, 1},
 		{"nothing matches", Q{LastNamePrefix: "zz"}, []string{}, 0},
 
 		// Orders: names sort lowered, missing names last either way, ties by id in the same direction.
