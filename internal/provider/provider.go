@@ -127,6 +127,9 @@ type Error struct {
 	Status int
 	// Detail is the provider's own error code or message; it never holds secrets.
 	Detail string
+	// RetryAfter is how long the provider asked to be left alone (Retry-After, or Auth0's
+	// X-RateLimit-Reset) when that outlasted what the adapter may wait; zero when unknown.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -141,6 +144,11 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Kind }
+
+// RetryDelay is RetryAfter; callers outside this package find it with errors.As on an
+// interface{ RetryDelay() time.Duration }, so the HTTP layer can answer Retry-After without
+// knowing the provider port.
+func (e *Error) RetryDelay() time.Duration { return e.RetryAfter }
 
 // Errorf builds an *Error.
 func Errorf(providerName, op string, kind error, status int, format string, args ...any) error {

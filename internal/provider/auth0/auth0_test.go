@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -708,6 +709,16 @@ func TestLogin(t *testing.T) {
 		{"wrong client credentials", oauth(401, "access_denied", "Unauthorized"), provider.ErrUnavailable, ""},
 		{"grant not allowed", oauth(403, "unauthorized_client", "Grant type 'http://auth0.com/oauth/grant-type/password-realm' not allowed for the client."), provider.ErrUnavailable, ""},
 		{"mfa required", oauth(403, "mfa_required", "Multifactor authentication required"), provider.ErrRejected, ""},
+		// Breached-password detection (Auth0's documented sign-in error password_leaked).
+		{"password leaked", oauth(403, "password_leaked", "This login attempt has been blocked because the password you're using was previously disclosed through a data breach (not in this application)."), provider.ErrBlocked, ""},
+		// The database connection's error shape: code, and a description that is an object for a
+		// password policy (Auth0's PasswordStrengthError body).
+		{"password policy, code/description shape", status(400, `{"name":"PasswordStrengthError","message":"Password is too weak","code":"invalid_password","description":{"rules":[{"message":"At least %d characters in length","format":[8],"code":"lengthAtLeast","verified":false},{"message":"Contain at least %d of the following %d types of characters:","code":"containsAtLeast","format":[3,4],"items":[{"message":"lower case letters (a-z)","code":"lowerCase","verified":true},{"message":"numbers (i.e. 0-9)","code":"numbers","verified":false}],"verified":false}],"verified":false},"policy":"* At least 8 characters in length","statusCode":400}`), provider.ErrRejected, ""},
+		{"leaked password, code/description shape", status(403, `{"code":"password_leaked","description":"This login attempt has been blocked because the password you're using was previously disclosed through a data breach (not in this application).","statusCode":403}`), provider.ErrBlocked, ""},
+		{"wrong password, code/description shape", status(401, `{"code":"invalid_user_password","description":"Wrong email or password.","statusCode":401}`), provider.ErrInvalidCredentials, ""},
+		// Auth0 documents only X-RateLimit-* on a 429: still unavailable, never retried (a login).
+		{"rate limit with only X-RateLimit headers", reply{status: 429, body: `{"error":"too_many_requests","error_description":"Global limit has been reached"}`,
+			header: map[string]string{"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)}}, provider.ErrUnavailable, ""},
 		{"server error not retried", oauth(500, "server_error", "boom"), provider.ErrUnavailable, ""},
 		{"unknown 4xx", status(418, `teapot`), provider.ErrProtocol, ""},
 	}

@@ -96,10 +96,24 @@ func (c *Client) Login(ctx context.Context, loginName, password string) (provide
 	return session, nil
 }
 
+// decodeOAuthError reads the Authentication API's error body in both shapes Auth0 answers: OAuth's
+// {"error","error_description"}, and the database connection's {"code","description"} (also
+// "name" and "message") whose description is a sentence or, for a password policy, an object
+// ({"rules":[...],"verified":false}). Each member is read on its own, so one of an unexpected
+// type does not hide the others.
 func decodeOAuthError(resp *httpx.Response) oauthError {
-	var e oauthError
-	_ = json.Unmarshal(resp.Body, &e)
-	return e
+	var members map[string]json.RawMessage
+	_ = json.Unmarshal(resp.Body, &members)
+	text := func(keys ...string) string {
+		for _, k := range keys {
+			var s string
+			if json.Unmarshal(members[k], &s) == nil && s != "" {
+				return s
+			}
+		}
+		return ""
+	}
+	return oauthError{Error: text("error", "code"), Description: text("error_description", "description", "message")}
 }
 
 // loginError maps the Authentication API's refusals (providers.md §1.4.2). The detail is the
@@ -109,13 +123,22 @@ func loginError(op string, resp *httpx.Response) error {
 	desc := strings.ToLower(e.Description)
 	kind := provider.ErrProtocol
 	switch e.Error {
-	case "invalid_grant":
+	case "invalid_grant", "invalid_user_password":
 		// "Wrong email or password." for both a wrong password and an unknown user. A breached
 		// password is refused with "...has been blocked..." and needs a reset: blocked.
 		kind = provider.ErrInvalidCredentials
 		if strings.Contains(desc, "blocked") {
 			kind = provider.ErrBlocked
 		}
+	case "password_leaked":
+		// Breached-password detection: the password was published in a data breach and this
+		// sign-in is refused until the user resets it. Not a wrong password, not an outage.
+		kind = provider.ErrBlocked
+	case "invalid_password", "password_strength_error", "password_dictionary_error",
+		"password_no_user_info_error", "password_history_error":
+		// The connection's password policy refuses the password ({"code":"invalid_password",
+		// "description":{"rules":[...]}}): a refusal of the request's content.
+		kind = provider.ErrRejected
 	case "unauthorized", "access_denied":
 		switch {
 		case e.Error == "access_denied" && desc == "unauthorized":

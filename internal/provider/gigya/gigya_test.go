@@ -575,6 +575,9 @@ func TestLogin(t *testing.T) {
 		{"unknown login id 403047", "Passw0rd!", []answer{fail(403047, "")}, []want{login}, provider.ErrInvalidCredentials, provider.Session{}},
 		{"pending verification 206002", "Passw0rd!", []answer{fail(206002, `"regToken":"RT1_x"`)}, []want{login}, provider.ErrNotVerified, provider.Session{}},
 		{"disabled 403041", "Passw0rd!", []answer{fail(403041, "")}, []want{login}, provider.ErrBlocked, provider.Session{}},
+		// A site that requires a verified email refuses the login of an unverified account.
+		{"unverified user 403013", "Passw0rd!", []answer{{body: `{"callId":"9c3bd1d7a2b34e1f8d0c6a5b4e3f2a1d","errorCode":403013,"errorDetails":"Unverified user","errorMessage":"Unverified user","apiVersion":2,"statusCode":403,"statusReason":"Forbidden","time":"2025-03-04T10:11:12.131Z"}`}},
+			[]want{login}, provider.ErrNotVerified, provider.Session{}},
 		{"locked out 403120", "Passw0rd!", []answer{fail(403120, "")}, []want{login}, provider.ErrBlocked, provider.Session{}},
 		{"captcha required 401020", "Passw0rd!", []answer{fail(401020, "")}, []want{login}, provider.ErrBlocked, provider.Session{}},
 		{"server error: never retried", "Passw0rd!", []answer{fail(500001, "")}, []want{login}, provider.ErrUnavailable, provider.Session{}},
@@ -794,5 +797,31 @@ func TestJSONFieldsAreNotHTMLEscaped(t *testing.T) {
 	defer f.mu.Unlock()
 	if got := f.calls[0].form.Get("profile"); got != `{"firstName":"a<b>&c"}` {
 		t.Errorf("profile %s", got)
+	}
+}
+
+// TestIncludeHoldsOnlyDocumentedValues pins what include asks for against SAP's lists of the
+// values getAccountInfo, accounts.login and accounts.register accept. isLockedOut is deprecated
+// (lockedUntil replaces it and comes without being asked for), so it is not sent.
+func TestIncludeHoldsOnlyDocumentedValues(t *testing.T) {
+	documented := map[string][]string{
+		"accounts.getAccountInfo": {"identities-active", "identities-all", "identities-global", "loginIDs", "emails", "profile", "data",
+			"memberships", "password", "lastLoginLocation", "regSource", "irank", "rba", "subscriptions", "userInfo", "preferences", "groups", "internal", "customIdentifiers"},
+		"accounts.login":    {"identities-active", "identities-all", "loginIDs", "emails", "profile", "data", "missing-required-fields", "preferences", "subscriptions", "groups", "id_token"},
+		"accounts.register": {"identities-active", "identities-all", "loginIDs", "emails", "profile", "data", "missing-required-fields", "preferences", "subscriptions", "groups", "id_token"},
+	}
+	if include != "profile,data,loginIDs,emails" {
+		t.Errorf("include = %q", include)
+	}
+	for method, values := range documented {
+		for _, v := range strings.Split(include, ",") {
+			found := false
+			for _, d := range values {
+				found = found || d == v
+			}
+			if !found {
+				t.Errorf("%s: include value %q is not documented", method, v)
+			}
+		}
 	}
 }
