@@ -34,9 +34,9 @@ const (
 	// tokenRefreshMargin: a cached Management API token is replaced this long before it expires,
 	// so a token never expires between being read from the cache and reaching Auth0.
 	tokenRefreshMargin = 60 * time.Second
-	// Auth0 answers at most 100 users per page; without per_page it answers 50.
-	maxPerPage     = 100
-	defaultPerPage = 50
+	// Auth0 answers at most 100 users per page, and search reaches only the first 1000 matches.
+	maxPerPage       = 100
+	maxSearchResults = 1000
 )
 
 // Config is one tenant's Auth0 setup.

@@ -406,18 +406,18 @@ func TestSearch(t *testing.T) {
 			name: "all fields, escaped", q: provider.Query{Email: "a+b@x.com", FirstName: `Mary Ann`, LastName: `O'Neil) OR (email:*`},
 			rep:     ok(`[]`),
 			wantQ:   `identities.connection:"Username-Password-Authentication" AND email:a\+b@x.com* AND given_name:mary\ ann* AND family_name:o'neil\)\ or\ \(email\:\**`,
-			perPage: "50", wantIDs: []string{},
+			perPage: "100", wantIDs: []string{},
 		},
 		{
 			name: "no criteria lists the connection, limit capped", q: provider.Query{Limit: 1000}, rep: ok(`[]`),
 			wantQ: `identities.connection:"Username-Password-Authentication"`, perPage: "100", wantIDs: []string{},
 		},
 		{name: "400 bad query", q: provider.Query{Email: "x"}, rep: status(400, `{"statusCode":400,"error":"Bad Request","message":"Query validation error"}`),
-			wantQ: `identities.connection:"Username-Password-Authentication" AND email:x*`, perPage: "50", want: provider.ErrRejected},
+			wantQ: `identities.connection:"Username-Password-Authentication" AND email:x*`, perPage: "100", want: provider.ErrRejected},
 		{name: "503 query timeout", q: provider.Query{Email: "x"}, rep: status(503, `{"statusCode":503,"error":"Service Unavailable","message":"timeout"}`),
-			wantQ: `identities.connection:"Username-Password-Authentication" AND email:x*`, perPage: "50", want: provider.ErrUnavailable},
+			wantQ: `identities.connection:"Username-Password-Authentication" AND email:x*`, perPage: "100", want: provider.ErrUnavailable},
 		{name: "malformed", q: provider.Query{Email: "x"}, rep: ok(`{"users":`),
-			wantQ: `identities.connection:"Username-Password-Authentication" AND email:x*`, perPage: "50", want: provider.ErrProtocol},
+			wantQ: `identities.connection:"Username-Password-Authentication" AND email:x*`, perPage: "100", want: provider.ErrProtocol},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -436,6 +436,72 @@ func TestSearch(t *testing.T) {
 			}
 			if !reflect.DeepEqual(ids, tt.wantIDs) {
 				t.Errorf("ids = %v, want %v", ids, tt.wantIDs)
+			}
+		})
+	}
+}
+
+// usersPage is a search answer of n database users whose ids start at first (auth0|<24 hex>).
+func usersPage(first, n int) reply {
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		id := fmt.Sprintf("%024x", first+i)
+		fmt.Fprintf(&b, `{"user_id":"auth0|%s","email":"u%d@example.com","email_verified":true,"identities":[{"connection":%q,"user_id":%q,"provider":"auth0","isSocial":false}],"created_at":"2023-01-25T19:00:26.539Z","updated_at":"2023-01-25T19:00:26.539Z"}`,
+			id, first+i, connection, id)
+	}
+	b.WriteString("]")
+	return ok(b.String())
+}
+
+func TestSearchPages(t *testing.T) {
+	tests := []struct {
+		name      string
+		limit     int
+		pages     []reply
+		wantPages []string // the page parameter of each request, in order
+		perPage   string
+		wantUsers int
+	}{
+		{"one short page is the end", 0, []reply{usersPage(0, 7)}, []string{"0"}, "100", 7},
+		{"read to the end", 0, []reply{usersPage(0, 100), usersPage(100, 20)}, []string{"0", "1"}, "100", 120},
+		{"a full last page needs one empty page to know", 0, []reply{usersPage(0, 100), usersPage(100, 100), ok(`[]`)}, []string{"0", "1", "2"}, "100", 200},
+		{"stops at the limit", 150, []reply{usersPage(0, 100), usersPage(100, 100)}, []string{"0", "1"}, "100", 150},
+		{"small limit, one page of that size", 5, []reply{usersPage(0, 5)}, []string{"0"}, "5", 5},
+		{"bounded by Auth0's 1000 searchable matches", 0,
+			[]reply{usersPage(0, 100), usersPage(100, 100), usersPage(200, 100), usersPage(300, 100), usersPage(400, 100),
+				usersPage(500, 100), usersPage(600, 100), usersPage(700, 100), usersPage(800, 100), usersPage(900, 100)},
+			[]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, "100", 1000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			f.on("GET", "/api/v2/users", tt.pages...)
+			got, err := newClient(t, f).Search(context.Background(), provider.Query{LastName: "Sanchez", Limit: tt.limit})
+			checkErr(t, err, nil)
+			reqs := f.requests()
+			var pages []string
+			for _, r := range reqs {
+				pages = append(pages, r.Query.Get("page"))
+				if r.Query.Get("per_page") != tt.perPage || r.Query.Get("search_engine") != "v3" {
+					t.Errorf("per_page %q search_engine %q, want %s and v3", r.Query.Get("per_page"), r.Query.Get("search_engine"), tt.perPage)
+				}
+			}
+			if !reflect.DeepEqual(pages, tt.wantPages) {
+				t.Errorf("pages asked %v, want %v", pages, tt.wantPages)
+			}
+			if len(got) != tt.wantUsers {
+				t.Fatalf("%d users, want %d", len(got), tt.wantUsers)
+			}
+			seen := map[string]bool{}
+			for _, u := range got {
+				if seen[u.ID] {
+					t.Fatalf("user %s twice", u.ID)
+				}
+				seen[u.ID] = true
 			}
 		})
 	}
