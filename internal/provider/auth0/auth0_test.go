@@ -95,6 +95,8 @@ type request struct {
 	Auth   string
 	CType  string
 	Body   map[string]any
+	// ForwardedFor is the auth0-forwarded-for header (the end user's IP).
+	ForwardedFor string
 }
 
 // fakeAuth0 answers like an Auth0 tenant. Client-credentials token requests are answered by
@@ -130,7 +132,8 @@ func (f *fakeAuth0) on(method, path string, replies ...reply) {
 
 func (f *fakeAuth0) serve(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(r.Body)
-	req := request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Auth: r.Header.Get("Authorization"), CType: r.Header.Get("Content-Type")}
+	req := request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Auth: r.Header.Get("Authorization"), CType: r.Header.Get("Content-Type"),
+		ForwardedFor: r.Header.Get("auth0-forwarded-for")}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &req.Body); err != nil {
 			f.t.Errorf("%s %s: body is not JSON: %v", r.Method, req.Path, err)
@@ -880,6 +883,7 @@ func TestUserForToken(t *testing.T) {
 			if tt.get != nil {
 				f.on("GET", userPath, *tt.get)
 			}
+			f.on("GET", "/api/v2/user-blocks/auth0%7C63d17c4a9d503d76c056c160", ok(`{"blocked_for":[]}`))
 			got, err := newClient(t, f).UserForToken(context.Background(), "user-access-token")
 			checkErr(t, err, tt.want, "user-access-token")
 			reqs := f.requests()
@@ -891,6 +895,9 @@ func TestUserForToken(t *testing.T) {
 				wantReqs = 2
 				if reqs[1].Path != userPath || reqs[1].Auth != "Bearer mgmt-1" {
 					t.Errorf("get request = %+v", reqs[1])
+				}
+				if tt.want == nil {
+					wantReqs = 3 // and the user's brute-force blocks
 				}
 			}
 			if len(reqs) != wantReqs {
@@ -906,6 +913,69 @@ func TestUserForToken(t *testing.T) {
 	checkErr(t, err, provider.ErrInvalidToken)
 	if len(f.requests()) != 0 {
 		t.Error("empty token sent a request")
+	}
+}
+
+// TestUserForTokenBruteForceBlocks: Auth0 keeps brute-force blocks in /api/v2/user-blocks, not in
+// the user's blocked flag. Bodies as the Management API documents them.
+func TestUserForTokenBruteForceBlocks(t *testing.T) {
+	const blocksPath = "/api/v2/user-blocks/auth0%7C63d17c4a9d503d76c056c160"
+	tests := []struct {
+		name        string
+		endUserIP   string
+		blocks      reply
+		wantBlocked bool
+		want        error
+	}{
+		{"no blocks", "203.0.113.7", ok(`{"blocked_for":[]}`), false, nil},
+		{"account locked (no IP: Account Lockout mode)", "", ok(`{"blocked_for":[{"identifier":"chuck878@example.com","connection":"Username-Password-Authentication"}]}`), true, nil},
+		{"blocked for the end user's own IP", "203.0.113.7", ok(`{"blocked_for":[{"identifier":"chuck878@example.com","ip":"203.0.113.7","connection":"Username-Password-Authentication"}]}`), true, nil},
+		{"an attacker's IP blocked: not this user", "203.0.113.7", ok(`{"blocked_for":[{"identifier":"chuck878@example.com","ip":"198.51.100.23","connection":"Username-Password-Authentication"}]}`), false, nil},
+		{"an IP blocked, the end user's IP unknown", "", ok(`{"blocked_for":[{"identifier":"chuck878@example.com","ip":"198.51.100.23","connection":"Username-Password-Authentication"}]}`), false, nil},
+		{"missing scope", "", status(403, scopeJSON), false, provider.ErrUnavailable},
+		{"malformed", "", ok(`{"blocked_for":`), false, provider.ErrProtocol},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			f.on("GET", "/userinfo", ok(`{"sub":"`+userID+`"}`))
+			f.on("GET", userPath, ok(userJSON))
+			f.on("GET", blocksPath, tt.blocks)
+			ctx := provider.WithEndUserIP(context.Background(), tt.endUserIP)
+			got, err := newClient(t, f).UserForToken(ctx, "user-access-token")
+			checkErr(t, err, tt.want)
+			reqs := f.requests()
+			if len(reqs) != 3 || reqs[2].Method != "GET" || reqs[2].Path != blocksPath || reqs[2].Auth != "Bearer mgmt-1" {
+				t.Fatalf("requests = %+v", reqs)
+			}
+			if tt.want == nil && got.Blocked != tt.wantBlocked {
+				t.Errorf("Blocked = %v, want %v", got.Blocked, tt.wantBlocked)
+			}
+		})
+	}
+	t.Run("an administrator's block needs no second call", func(t *testing.T) {
+		f := newFake(t)
+		f.on("GET", "/userinfo", ok(`{"sub":"`+userID+`"}`))
+		f.on("GET", userPath, ok(strings.Replace(userJSON, `"blocked": false`, `"blocked": true`, 1)))
+		got, err := newClient(t, f).UserForToken(context.Background(), "user-access-token")
+		checkErr(t, err, nil)
+		if !got.Blocked || len(f.requests()) != 2 {
+			t.Errorf("Blocked %v after %d requests", got.Blocked, len(f.requests()))
+		}
+	})
+}
+
+// TestLoginForwardsTheEndUserIP: auth0-forwarded-for carries the end user's IP to brute-force
+// protection; without one, no header (never this service's own address, never garbage).
+func TestLoginForwardsTheEndUserIP(t *testing.T) {
+	for _, tt := range []struct{ ip, want string }{{"203.0.113.7", "203.0.113.7"}, {"2001:db8::7", "2001:db8::7"}, {"", ""}, {"not-an-ip", ""}} {
+		f := newFake(t)
+		f.on("POST", "/oauth/token", status(403, `{"error":"invalid_grant","error_description":"Wrong email or password."}`))
+		_, err := newClient(t, f).Login(provider.WithEndUserIP(context.Background(), tt.ip), "chuck878@example.com", "S3cret-Passw0rd!")
+		checkErr(t, err, provider.ErrInvalidCredentials)
+		if got := f.only(t).ForwardedFor; got != tt.want {
+			t.Errorf("end user %q: auth0-forwarded-for = %q, want %q", tt.ip, got, tt.want)
+		}
 	}
 }
 

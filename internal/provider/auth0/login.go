@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -48,7 +49,14 @@ func (c *Client) Login(ctx context.Context, loginName, password string) (provide
 	if c.cfg.LoginAudience != "" {
 		body["audience"] = c.cfg.LoginAudience
 	}
-	resp, err := c.http.Do(ctx, httpx.Request{Op: op, Method: http.MethodPost, Path: "/oauth/token", JSON: body})
+	req := httpx.Request{Op: op, Method: http.MethodPost, Path: "/oauth/token", JSON: body}
+	if ip := provider.EndUserIP(ctx); ip != "" {
+		// Brute-force protection and suspicious-IP throttling count per end-user IP only when
+		// the application's "Trust Token Endpoint IP Header" is on; without the header they
+		// count every login against this service's address, and one attacker blocks everybody.
+		req.Header = http.Header{"auth0-forwarded-for": {ip}}
+	}
+	resp, err := c.http.Do(ctx, req)
 	if resp != nil && resp.Status == http.StatusTooManyRequests {
 		// httpx reports every 429 as unavailable; a 429 too_many_attempts is not the provider
 		// being busy but this account being locked by brute-force protection. Calling it
@@ -167,7 +175,7 @@ func loginError(op string, resp *httpx.Response) error {
 
 // UserForToken resolves an access token with GET /userinfo (Auth0 checks the token; a 401 means
 // it is invalid or expired) and then reads the full user, since /userinfo carries only the OIDC
-// claims (no metadata, no blocked flag).
+// claims (no metadata, no blocked flag), and the user's brute-force blocks (see bruteForceBlocked).
 func (c *Client) UserForToken(ctx context.Context, token string) (provider.User, error) {
 	if strings.TrimSpace(token) == "" {
 		return provider.User{}, provider.Errorf(Name, "userinfo", provider.ErrInvalidToken, 0, "empty token")
@@ -176,7 +184,48 @@ func (c *Client) UserForToken(ctx context.Context, token string) (provider.User,
 	if err != nil {
 		return provider.User{}, err
 	}
-	return c.GetUser(ctx, sub)
+	u, err := c.GetUser(ctx, sub)
+	if err != nil || u.Blocked {
+		return u, err
+	}
+	u.Blocked, err = c.bruteForceBlocked(ctx, u.ID)
+	if err != nil {
+		return provider.User{}, err
+	}
+	return u, nil
+}
+
+// bruteForceBlocked reads GET /api/v2/user-blocks/{id}. Auth0 keeps brute-force protection's
+// blocks there, apart from the user's blocked flag (which only an administrator sets), so a user
+// locked out by failed logins looks unblocked everywhere else. Each block names the login
+// identifier and, except in Account Lockout mode, the IP address it applies to: a block counts
+// when it has no IP (the account itself is locked) or is for the end user's own IP; a block of
+// another address (an attacker's) must not lock the user out.
+func (c *Client) bruteForceBlocked(ctx context.Context, id string) (bool, error) {
+	const op = "user blocks"
+	resp, err := c.management(ctx, httpx.Request{Op: op, Method: http.MethodGet, Path: "/api/v2/user-blocks/" + url.PathEscape(id), Idempotent: true})
+	if err != nil {
+		return false, err
+	}
+	if resp.Status != http.StatusOK {
+		return false, managementError(op, resp)
+	}
+	var blocks struct {
+		BlockedFor []struct {
+			Identifier string `json:"identifier"`
+			IP         string `json:"ip"`
+		} `json:"blocked_for"`
+	}
+	if err := resp.Decode(Name, op, &blocks); err != nil {
+		return false, err
+	}
+	ip := provider.EndUserIP(ctx)
+	for _, b := range blocks.BlockedFor {
+		if b.IP == "" || (ip != "" && b.IP == ip) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (c *Client) userInfoSubject(ctx context.Context, token string) (string, error) {

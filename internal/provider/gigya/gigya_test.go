@@ -893,3 +893,41 @@ func TestIncludeHoldsOnlyDocumentedValues(t *testing.T) {
 		}
 	}
 }
+
+// TestClientContextCarriesTheEndUserIP: accounts.login and accounts.register send the end user's
+// IP as clientContext {"clientIP":…}, so Gigya's lockout and RBA rules count per user; the other
+// calls are the service's own and send none.
+func TestClientContextCarriesTheEndUserIP(t *testing.T) {
+	login := func(ctxJSON string) want {
+		w := want{"login", map[string]string{"loginID": "jo@example.com", "password": "Passw0rd!", "include": include}}
+		if ctxJSON != "" {
+			w.form["clientContext"] = ctxJSON
+		}
+		return w
+	}
+	for _, tt := range []struct{ ip, want string }{
+		{"203.0.113.7", `{"clientIP":"203.0.113.7"}`},
+		{"2001:db8::7", `{"clientIP":"2001:db8::7"}`},
+		{"", ""},
+		{`1.2.3.4","x":"y`, ""}, // not an address: never reaches the JSON
+	} {
+		c, f := newFake(t, map[string][]answer{"login": {ok(`"UID":"uid-jo"`)}}, httpx.Config{})
+		if _, err := c.Login(provider.WithEndUserIP(context.Background(), tt.ip), "jo@example.com", "Passw0rd!"); err != nil {
+			t.Fatal(err)
+		}
+		f.check(t, []want{login(tt.want)})
+	}
+
+	c, f := newFake(t, map[string][]answer{
+		"initRegistration": {ok(`"regToken":"RT1_abc"`)},
+		"register":         {ok(`"UID":"uid-new","profile":{"email":"jo@example.com"}`)},
+	}, httpx.Config{})
+	if _, err := c.Create(provider.WithEndUserIP(context.Background(), "203.0.113.7"), provider.NewUser{Email: "jo@example.com", Password: "Passw0rd!"}); err != nil {
+		t.Fatal(err)
+	}
+	f.check(t, []want{{"initRegistration", nil}, {"register", map[string]string{
+		"regToken": "RT1_abc", "email": "jo@example.com", "password": "Passw0rd!",
+		"profile": `{"email":"jo@example.com"}`, "finalizeRegistration": "true", "include": include,
+		"clientContext": `{"clientIP":"203.0.113.7"}`,
+	}}})
+}

@@ -203,7 +203,7 @@ func (c *Client) Create(ctx context.Context, u provider.NewUser) (provider.User,
 	}
 	// Never retried: a replayed register after a lost answer fails as "exists".
 	code, err := c.do(ctx, call{
-		method: "register", params: params,
+		method: "register", params: params, endUser: true,
 		accept: []int{pendingVerification, pendingRegistration},
 	}, &created)
 	if err != nil {
@@ -335,7 +335,7 @@ func (c *Client) Login(ctx context.Context, loginName, password string) (provide
 		} `json:"sessionInfo"`
 	}
 	if _, err := c.do(ctx, call{
-		method: "login", kinds: loginKinds,
+		method: "login", kinds: loginKinds, endUser: true,
 		params: url.Values{"loginID": {loginName}, "password": {password}, "include": {include}},
 	}, &r); err != nil {
 		return provider.Session{}, err
