@@ -288,6 +288,8 @@ func TestNewRequiresConfiguration(t *testing.T) {
 		{"nothing", auth0.Config{}, "BaseURL, ClientID, ClientSecret, Connection"},
 		{"no secret", auth0.Config{BaseURL: "https://t.auth0.com", ClientID: "id", Connection: "c"}, "ClientSecret"},
 		{"bad url", auth0.Config{BaseURL: "t.auth0.com", ClientID: "id", ClientSecret: "s3cr3t", Connection: "c"}, "not an absolute"},
+		// The Management API's identifier is the canonical domain's; a custom domain cannot tell it.
+		{"custom domain without an audience", auth0.Config{BaseURL: "https://login.example.com", ClientID: "id", ClientSecret: "s3cr3t", Connection: "c"}, "set the Management API audience"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -303,6 +305,30 @@ func TestNewRequiresConfiguration(t *testing.T) {
 	c, err := auth0.New(auth0.Config{BaseURL: "https://t.auth0.com/", ClientID: "id", ClientSecret: "s", Connection: "c"})
 	if err != nil || c.Name() != "Auth0" {
 		t.Fatalf("New = %v, %v; want an adapter named Auth0", c, err)
+	}
+	if _, err := auth0.New(auth0.Config{BaseURL: "https://login.example.com", Audience: "https://t.eu.auth0.com/api/v2/", ClientID: "id", ClientSecret: "s", Connection: "c"}); err != nil {
+		t.Errorf("custom domain with an audience: %v", err)
+	}
+}
+
+// TestCustomDomainAudience: on a custom domain the token is asked of the custom domain for the
+// canonical domain's identifier, and the Management API is then called on the custom domain.
+func TestCustomDomainAudience(t *testing.T) {
+	f := newFake(t)
+	f.on("GET", userPath, ok(userJSON))
+	c, err := auth0.New(auth0.Config{BaseURL: f.srv.URL, Audience: "https://tenant.eu.auth0.com/api/v2/", ClientID: clientID, ClientSecret: clientSecret, Connection: connection})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetUser(context.Background(), userID); err != nil {
+		t.Fatal(err)
+	}
+	tok := f.tokenRequests()
+	if len(tok) != 1 || tok[0].Body["audience"] != "https://tenant.eu.auth0.com/api/v2/" {
+		t.Errorf("token requests %+v, want one for the canonical audience", tok)
+	}
+	if got := f.only(t); got.Path != userPath || got.Auth != "Bearer mgmt-1" {
+		t.Errorf("management call %+v", got)
 	}
 }
 
