@@ -124,7 +124,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	}
 	// The metrics are on a registry of this App's own; the backlog gauge counts at scrape time.
 	metr := metrics.New(metrics.Options{Backlog: a.store.OutboxBacklog, Log: a.log})
-	tenants, err := buildTenants(cfg.Tenants, metr.Provider)
+	tenants, providers, err := buildTenants(cfg.Tenants, metr.Provider)
 	if err != nil {
 		return err
 	}
@@ -162,10 +162,11 @@ func (a *App) build(ctx context.Context, opts Options) error {
 			ratelimit.WithKeyHash(func(name, key string) []byte { return sealer.MAC("rate-limit", []byte(name), []byte(key)) }))
 	}
 	a.Orchestrator, err = orchestrator.New(orchestrator.Deps{
-		Store:    a.store,
-		Hasher:   password.NewBoundedHasher(params, PasswordHashSlots()),
-		Sealer:   sealer,
-		Sessions: sessions,
+		Store:     a.store,
+		Providers: providers,
+		Hasher:    password.NewBoundedHasher(params, PasswordHashSlots()),
+		Sealer:    sealer,
+		Sessions:  sessions,
 		Limits: orchestrator.Limits{
 			Login:            limiter("login", cfg.Limits.Login),
 			ForgotPassword:   limiter("forgot-password", cfg.Limits.ForgotPassword),

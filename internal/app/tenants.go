@@ -22,14 +22,19 @@ func (d directory) Tenant(k tenant.Key) (*tenant.Tenant, bool) {
 	return t, ok
 }
 
-// buildTenants resolves the configured tenants; wrap decorates each tenant's provider adapter
-// (metrics.Provider counts and times its calls).
-func buildTenants(cfgs []config.Tenant, wrap func(provider.AuthSystem) provider.AuthSystem) (directory, error) {
-	d := directory{}
+// adapters gives each tenant with a provider its adapter (orchestrator.Providers).
+type adapters map[tenant.Key]provider.AuthSystem
+
+func (a adapters) Provider(k tenant.Key) provider.AuthSystem { return a[k] }
+
+// buildTenants resolves the configured tenants and their providers' adapters; wrap decorates
+// each adapter (metrics.Provider counts and times its calls).
+func buildTenants(cfgs []config.Tenant, wrap func(provider.AuthSystem) provider.AuthSystem) (directory, adapters, error) {
+	d, a := directory{}, adapters{}
 	for _, c := range cfgs {
 		p, err := newProvider(c)
 		if err != nil {
-			return nil, fmt.Errorf("tenant %s/%s/%s: %w", c.ClientCode, c.PaperCode, c.ClientGroupCode, err)
+			return nil, nil, fmt.Errorf("tenant %s/%s/%s: %w", c.ClientCode, c.PaperCode, c.ClientGroupCode, err)
 		}
 		if p != nil {
 			p = wrap(p)
@@ -37,7 +42,6 @@ func buildTenants(cfgs []config.Tenant, wrap func(provider.AuthSystem) provider.
 		t := &tenant.Tenant{
 			Key:                tenant.Key{ClientCode: c.ClientCode, PaperCode: c.PaperCode, ClientGroupCode: c.ClientGroupCode},
 			Name:               c.Name,
-			Provider:           p,
 			SessionDays:        c.SessionDays,
 			DefaultReturnURL:   c.DefaultReturnURL,
 			AllowedReturnHosts: c.AllowedReturnHosts,
@@ -45,10 +49,11 @@ func buildTenants(cfgs []config.Tenant, wrap func(provider.AuthSystem) provider.
 		}
 		if p != nil {
 			t.ProviderName = p.Name()
+			a[t.Key] = p
 		}
 		d[t.Key] = t
 	}
-	return d, nil
+	return d, a, nil
 }
 
 // newProvider builds the adapter named by Flow.UserProvider; nil for none.

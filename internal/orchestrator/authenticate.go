@@ -48,7 +48,7 @@ func (o *Orchestrator) Authenticate(ctx context.Context, c Call, in Authenticate
 		// Authenticate By Token records the reads as Authenticate does (4601 GETBYID, 4001) and
 		// its login, like a password login.
 		start := o.Now()
-		f, err = o.userForToken(ctx, c, in.Token, c.useProvider(in.IgnoreProvider), readByID, WorkflowAuthentication)
+		f, err = o.userForToken(ctx, c, in.Token, o.askProvider(c, in.IgnoreProvider), readByID, WorkflowAuthentication)
 		o.observe(ctx, c, events.SubscribeLogin, f.reg.CustomerRegistrationID, start, err)
 		if err != nil {
 			return Authentication{}, err
@@ -79,27 +79,24 @@ func (o *Orchestrator) Authenticate(ctx context.Context, c Call, in Authenticate
 // checkPassword authenticates where the user lives: the provider for a user it holds, Subscribe
 // for a Subscribe-only user (no provider, ignoreProvider, or created with ignoreProvider).
 func (o *Orchestrator) checkPassword(ctx context.Context, c Call, in AuthenticateInput) (found, []CookieToken, error) {
-	start := o.Now()
-	reg, err := o.Store.GetByEmail(ctx, c.Tenant.Key, in.LoginName)
-	var crid string
-	if err == nil {
-		crid = reg.CustomerRegistrationID
+	reg, err := timed(ctx, o, c, step{ev: events.SubscribeGetByID, notFoundIsAnswer: true}, func() (registration.Registration, error) {
+		return o.Store.GetByEmail(ctx, c.Tenant.Key, in.LoginName)
+	})
+	known := err == nil
+	if err != nil && !errors.Is(err, registration.ErrNotFound) {
+		return found{}, nil, failed(WorkflowGetByID, err)
 	}
-	o.observe(ctx, c, events.SubscribeGetByID, crid, start, ignoreRegNotFound(err))
-	switch {
-	case errors.Is(err, registration.ErrNotFound):
-		if !c.useProvider(in.IgnoreProvider) {
+	// The provider is asked for users whose password it holds, and for users Subscribe does not
+	// know (it may hold users not yet copied in).
+	if !o.askProvider(c, in.IgnoreProvider) || known && !o.passwordInProvider(c, reg) {
+		if !known {
 			o.Hasher.VerifyDummy(in.Password)
 			return found{}, nil, ErrInvalidCredentials
 		}
-	case err != nil:
-		return found{}, nil, failed(WorkflowGetByID, err)
-	}
-	if err == nil && (reg.AuthSystem == "" || !c.useProvider(in.IgnoreProvider)) {
 		return o.checkLocalPassword(c, reg, in.Password)
 	}
 	f, tokens, err := o.providerLogin(ctx, c, in)
-	if err != nil && f.reg.CustomerRegistrationID == "" && crid != "" {
+	if err != nil && f.reg.CustomerRegistrationID == "" && known {
 		// The provider refused the login of a user Subscribe knows: record it against that user.
 		f.reg = reg
 	}
@@ -128,9 +125,9 @@ func (o *Orchestrator) checkLocalPassword(c Call, reg registration.Registration,
 // Subscribe in step (AUTHSYSTEM_USER_LOGIN, AUTHSYSTEM_USER_GETBYID, SUBSCRIBE_USER_GETBYID,
 // SUBSCRIBE_USER_UPDATE, as published).
 func (o *Orchestrator) providerLogin(ctx context.Context, c Call, in AuthenticateInput) (found, []CookieToken, error) {
-	start := o.Now()
-	s, err := c.provider().Login(ctx, in.LoginName, in.Password)
-	o.observe(ctx, c, events.AuthSystemLogin, s.UserID, start, err)
+	s, err := timed(ctx, o, c, step{ev: events.AuthSystemLogin}, func() (provider.Session, error) {
+		return o.provider(c).Login(ctx, in.LoginName, in.Password)
+	})
 	switch {
 	case errors.Is(err, provider.ErrInvalidCredentials), errors.Is(err, provider.ErrBlocked), errors.Is(err, provider.ErrNotFound):
 		// A blocked user is told no more than a wrong password would tell.

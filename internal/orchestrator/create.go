@@ -36,23 +36,84 @@ func (o *Orchestrator) Create(ctx context.Context, c Call, in CreateInput) (User
 	if err != nil {
 		return UserRef{}, err
 	}
-	crid := in.CustomerRegistrationID
-	if in.EncryptedCustomerRegistrationID != "" {
-		id, err := o.open(c, purposeID, in.EncryptedCustomerRegistrationID)
-		if err != nil {
-			return UserRef{}, err
-		}
-		if crid != "" && crid != id {
-			return UserRef{}, ErrInvalidEncrypted
-		}
-		crid = id
+	crid, err := o.requestedID(c, in)
+	if err != nil {
+		return UserRef{}, err
 	}
 	if err := o.checkAvailable(ctx, c, in.Email, crid); err != nil {
 		return UserRef{}, err
 	}
+	if o.askProvider(c, in.IgnoreProvider) {
+		return o.createWithProvider(ctx, c, in, crid, link)
+	}
+	return o.createLocal(ctx, c, in, crid, link)
+}
 
+// requestedID is the id the caller asked for, plain or encrypted ("" for none); the two forms
+// must agree when both are given.
+func (o *Orchestrator) requestedID(c Call, in CreateInput) (string, error) {
+	crid := in.CustomerRegistrationID
+	if in.EncryptedCustomerRegistrationID == "" {
+		return crid, nil
+	}
+	id, err := o.open(c, purposeID, in.EncryptedCustomerRegistrationID)
+	if err != nil {
+		return "", err
+	}
+	if crid != "" && crid != id {
+		return "", ErrInvalidEncrypted
+	}
+	return id, nil
+}
+
+// createLocal makes a Subscribe-only user: the id is the caller's or a new one, and Subscribe
+// holds the password hash.
+func (o *Orchestrator) createLocal(ctx context.Context, c Call, in CreateInput, crid, link string) (UserRef, error) {
+	reg := o.newRegistration(c, in)
+	reg.CustomerRegistrationID = crid
+	if reg.CustomerRegistrationID == "" {
+		reg.CustomerRegistrationID = o.NewID()
+	}
+	if in.Password != "" {
+		var err error
+		if reg.PasswordHash, err = o.Hasher.Hash(in.Password); err != nil {
+			return UserRef{}, failed(WorkflowCreate, err)
+		}
+	}
+	return o.saveNew(ctx, c, in, reg, crid, link, "")
+}
+
+// createWithProvider finds or makes the provider user first, then its registration; the provider
+// user this call made is removed again when the registration cannot be written.
+func (o *Orchestrator) createWithProvider(ctx context.Context, c Call, in CreateInput, crid, link string) (UserRef, error) {
+	pu, created, err := o.createInProvider(ctx, c, crid, in)
+	if err != nil {
+		return UserRef{}, err
+	}
+	made := "" // the provider user this call created, to undo on failure
+	if created {
+		made = pu.ID
+	}
+	reg := o.newRegistration(c, in)
+	reg.CustomerRegistrationID, reg.AuthSystem = pu.ID, o.provider(c).Name()
+	var setPasswordURL string
+	if in.Password == "" && created {
+		if setPasswordURL, err = o.providerPasswordLink(ctx, c, pu.ID, link); err != nil {
+			o.undoProviderCreate(ctx, c, made)
+			return UserRef{}, err
+		}
+	}
+	ref, err := o.saveNew(ctx, c, in, reg, crid, link, setPasswordURL)
+	if err != nil {
+		o.undoProviderCreate(ctx, c, made)
+	}
+	return ref, err
+}
+
+// newRegistration is the registration in as the caller described it, without id or password.
+func (o *Orchestrator) newRegistration(c Call, in CreateInput) registration.Registration {
 	now := o.Now().UTC()
-	reg := registration.Registration{
+	return registration.Registration{
 		Tenant:       c.Tenant.Key,
 		Email:        in.Email,
 		Verified:     !in.VerifyEmail,
@@ -65,49 +126,23 @@ func (o *Orchestrator) Create(ctx context.Context, c Call, in CreateInput) (User
 		ChangeDate:   now,
 		ChangeSource: c.SourceSystem,
 	}
-	var (
-		made           string // the provider user this call created, to undo on failure
-		setPasswordURL string
-	)
-	if c.useProvider(in.IgnoreProvider) {
-		pu, created, err := o.createInProvider(ctx, c, crid, in)
-		if err != nil {
-			return UserRef{}, err
-		}
-		if created {
-			made = pu.ID
-		}
-		reg.CustomerRegistrationID, reg.AuthSystem = pu.ID, c.provider().Name()
-		if in.Password == "" && created {
-			if setPasswordURL, err = o.providerPasswordLink(ctx, c, pu.ID, link); err != nil {
-				o.undoProviderCreate(ctx, c, made)
-				return UserRef{}, err
-			}
-		}
-	} else {
-		reg.CustomerRegistrationID = crid
-		if reg.CustomerRegistrationID == "" {
-			reg.CustomerRegistrationID = o.NewID()
-		}
-		if in.Password != "" {
-			if reg.PasswordHash, err = o.Hasher.Hash(in.Password); err != nil {
-				return UserRef{}, failed(WorkflowCreate, err)
-			}
-		}
-	}
+}
 
+// saveNew writes the new registration, its first email and its event in one transaction. crid is
+// the id the caller asked for ("" for none); setPasswordURL is the provider's password link.
+func (o *Orchestrator) saveNew(ctx context.Context, c Call, in CreateInput, reg registration.Registration, crid, link, setPasswordURL string) (UserRef, error) {
 	ev := events.SubscribeCreate
 	if in.VerifyEmail {
 		ev = events.SubscribeCreatePending
 	}
 	start := o.Now()
-	err = o.inTx(ctx, func(tx registration.Store) error {
+	err := o.inTx(ctx, func(tx Store) error {
 		if err := tx.Create(ctx, reg); err != nil {
 			return err
 		}
 		// Without a provider a passwordless user has no password at all (Lite) until they choose
 		// one through this link, which is a forgot-password link of long life.
-		if in.Password == "" && setPasswordURL == "" && reg.AuthSystem == "" {
+		if in.Password == "" && setPasswordURL == "" && !o.passwordInProvider(c, reg) {
 			l, _, err := o.issueResetLink(ctx, tx, c, reg, link, welcomeLinkTTL)
 			if err != nil {
 				return err
@@ -135,23 +170,27 @@ func (o *Orchestrator) Create(ctx context.Context, c Call, in CreateInput) (User
 	})
 	if err != nil {
 		o.observe(ctx, c, ev, reg.CustomerRegistrationID, start, err)
-		o.undoProviderCreate(ctx, c, made)
-		switch {
-		case errors.Is(err, registration.ErrEmailTaken):
-			// A concurrent create won; answer as the pre-check would have for its registration.
-			if other, gerr := o.Store.GetByEmail(ctx, c.Tenant.Key, reg.Email); gerr == nil && other.Pending {
-				return UserRef{}, ErrEmailPending
-			}
-			return UserRef{}, ErrEmailInUse
-		case errors.Is(err, registration.ErrIDTaken) && crid != "":
-			return UserRef{}, ErrIDInUse
-		}
-		// Without an id from the caller, a clash is the provider's id colliding with a registration
-		// Subscribe holds already: not the caller's mistake.
-		return UserRef{}, failed(WorkflowCreate, err)
+		return UserRef{}, o.createRefused(ctx, c, reg, crid, err)
 	}
 	o.MailQueued()
 	return o.refOf(c, reg.CustomerRegistrationID), nil
+}
+
+// createRefused is the outcome of a registration the store would not write.
+func (o *Orchestrator) createRefused(ctx context.Context, c Call, reg registration.Registration, crid string, err error) error {
+	switch {
+	case errors.Is(err, registration.ErrEmailTaken):
+		// A concurrent create won; answer as the pre-check would have for its registration.
+		if other, gerr := o.Store.GetByEmail(ctx, c.Tenant.Key, reg.Email); gerr == nil && other.Pending {
+			return ErrEmailPending
+		}
+		return ErrEmailInUse
+	case errors.Is(err, registration.ErrIDTaken) && crid != "":
+		return ErrIDInUse
+	}
+	// Without an id from the caller, a clash is the provider's id colliding with a registration
+	// Subscribe holds already: not the caller's mistake.
+	return failed(WorkflowCreate, err)
 }
 
 // checkAvailable refuses an email or id Subscribe already has. It records no event: the published
@@ -182,11 +221,11 @@ func (o *Orchestrator) checkAvailable(ctx context.Context, c Call, email, crid s
 
 // createInProvider finds or makes the provider user. created tells whether this call made it.
 func (o *Orchestrator) createInProvider(ctx context.Context, c Call, crid string, in CreateInput) (pu provider.User, created bool, err error) {
-	p := c.provider()
+	p := o.provider(c)
 	if crid != "" {
-		start := o.Now()
-		pu, err = p.GetUser(ctx, crid)
-		o.observe(ctx, c, events.AuthSystemGet, crid, start, ignoreNotFound(err))
+		pu, err = timed(ctx, o, c, step{ev: events.AuthSystemGet, crid: crid, notFoundIsAnswer: true}, func() (provider.User, error) {
+			return p.GetUser(ctx, crid)
+		})
 		switch {
 		case errors.Is(err, provider.ErrNotFound):
 			return pu, false, &InvalidInputError{Field: "body.customerRegistrationId", Problem: "no user of the provider has this id"}
@@ -197,9 +236,9 @@ func (o *Orchestrator) createInProvider(ctx context.Context, c Call, crid string
 		}
 		return pu, false, nil
 	}
-	start := o.Now()
-	existing, err := p.FindByEmail(ctx, in.Email)
-	o.observe(ctx, c, events.AuthSystemGet, existing.ID, start, ignoreNotFound(err))
+	_, err = timed(ctx, o, c, step{ev: events.AuthSystemGet, notFoundIsAnswer: true}, func() (provider.User, error) {
+		return p.FindByEmail(ctx, in.Email)
+	})
 	switch {
 	case err == nil:
 		return pu, false, ErrEmailInUse
@@ -221,9 +260,9 @@ func (o *Orchestrator) createInProvider(ctx context.Context, c Call, crid string
 		Metadata:      in.Metadata,
 		EmailVerified: !in.VerifyEmail,
 	}
-	start = o.Now()
-	pu, err = p.Create(ctx, nu)
-	o.observe(ctx, c, events.AuthSystemCreate, pu.ID, start, err)
+	pu, err = timed(ctx, o, c, step{ev: events.AuthSystemCreate}, func() (provider.User, error) {
+		return p.Create(ctx, nu)
+	})
 	switch {
 	case errors.Is(err, provider.ErrUserExists):
 		return pu, false, ErrEmailInUse
@@ -237,9 +276,9 @@ func (o *Orchestrator) createInProvider(ctx context.Context, c Call, crid string
 
 // providerPasswordLink asks the provider for the link a passwordless user chooses a password with.
 func (o *Orchestrator) providerPasswordLink(ctx context.Context, c Call, id, returnTo string) (string, error) {
-	start := o.Now()
-	u, err := c.provider().PasswordChangeURL(ctx, id, returnTo)
-	o.observe(ctx, c, events.AuthSystemChangePassword, id, start, err)
+	u, err := timed(ctx, o, c, step{ev: events.AuthSystemChangePassword, crid: id}, func() (string, error) {
+		return o.provider(c).PasswordChangeURL(ctx, id, returnTo)
+	})
 	if err != nil {
 		return "", fromProvider(WorkflowCreate, err)
 	}
@@ -254,21 +293,13 @@ func (o *Orchestrator) undoProviderCreate(ctx context.Context, c Call, id string
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
-	start := o.Now()
-	err := c.provider().Delete(ctx, id)
-	o.observe(ctx, c, events.AuthSystemDelete, id, start, err)
+	err := timedErr(ctx, o, c, step{ev: events.AuthSystemDelete, crid: id}, func() error {
+		return o.provider(c).Delete(ctx, id)
+	})
 	if err != nil {
 		o.Log.ErrorContext(ctx, "removing the provider user of a failed create failed; it is left orphaned in the provider",
-			"provider", c.provider().Name(), "customer_registration_id", id, "request_id", c.RequestID, "error", err)
+			"provider", o.provider(c).Name(), "customer_registration_id", id, "request_id", c.RequestID, "error", err)
 	}
-}
-
-// ignoreNotFound: a provider that answers "no such user" did its job; the event is a success.
-func ignoreNotFound(err error) error {
-	if errors.Is(err, provider.ErrNotFound) {
-		return nil
-	}
-	return err
 }
 
 func deref(s *string) string {

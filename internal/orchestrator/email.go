@@ -13,7 +13,7 @@ import (
 // UpdateEmail is PATCH /v4/Users/{customerRegistrationId}/Email. An address another user of the
 // tenant has answers ErrEmailInUse; the old address is told of the change.
 func (o *Orchestrator) UpdateEmail(ctx context.Context, c Call, crid, email string, ignoreProvider bool) error {
-	f, err := o.readUser(ctx, c, crid, c.useProvider(ignoreProvider), readByID, WorkflowGetByID)
+	f, err := o.readUser(ctx, c, crid, o.askProvider(c, ignoreProvider), readByID, WorkflowGetByID)
 	if err != nil {
 		return err
 	}
@@ -27,10 +27,10 @@ func (o *Orchestrator) UpdateEmail(ctx context.Context, c Call, crid, email stri
 	} else if err != nil && !errors.Is(err, registration.ErrNotFound) {
 		return failed(WorkflowGetByID, err)
 	}
-	if f.linked() {
-		start := o.Now()
-		_, err := c.provider().ChangeEmail(ctx, crid, email)
-		o.observe(ctx, c, events.AuthSystemChangeEmail, crid, start, err)
+	if providerHolds(f) {
+		_, err := timed(ctx, o, c, step{ev: events.AuthSystemChangeEmail, crid: crid}, func() (provider.User, error) {
+			return o.provider(c).ChangeEmail(ctx, crid, email)
+		})
 		switch {
 		case errors.Is(err, provider.ErrUserExists):
 			return ErrEmailInUse
@@ -43,7 +43,7 @@ func (o *Orchestrator) UpdateEmail(ctx context.Context, c Call, crid, email stri
 		}
 	}
 	start := o.Now()
-	err = o.inTx(ctx, func(tx registration.Store) error {
+	err = o.inTx(ctx, func(tx Store) error {
 		if err := o.updateInTx(ctx, tx, c, crid, func(r *registration.Registration) { r.Email = email }); err != nil {
 			return err
 		}
@@ -55,7 +55,7 @@ func (o *Orchestrator) UpdateEmail(ctx context.Context, c Call, crid, email stri
 	})
 	if err != nil {
 		o.observe(ctx, c, events.SubscribeChangeEmail, crid, start, err)
-		if f.linked() {
+		if providerHolds(f) {
 			o.undoProviderEmail(ctx, c, crid, old)
 		}
 		switch {
@@ -74,11 +74,11 @@ func (o *Orchestrator) UpdateEmail(ctx context.Context, c Call, crid, email stri
 // do not disagree about the login name.
 func (o *Orchestrator) undoProviderEmail(ctx context.Context, c Call, crid, old string) {
 	ctx = context.WithoutCancel(ctx)
-	start := o.Now()
-	_, err := c.provider().ChangeEmail(ctx, crid, old)
-	o.observe(ctx, c, events.AuthSystemChangeEmail, crid, start, err)
+	_, err := timed(ctx, o, c, step{ev: events.AuthSystemChangeEmail, crid: crid}, func() (provider.User, error) {
+		return o.provider(c).ChangeEmail(ctx, crid, old)
+	})
 	if err != nil {
 		o.Log.ErrorContext(ctx, "restoring the provider's email after a failed change failed; provider and Subscribe disagree",
-			"provider", c.provider().Name(), "customer_registration_id", crid, "request_id", c.RequestID, "error", err)
+			"provider", o.provider(c).Name(), "customer_registration_id", crid, "request_id", c.RequestID, "error", err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"usersorchestrator/internal/provider"
 )
 
 // The outcomes a workflow can end with besides success. httpapi turns each into its message code
@@ -91,4 +93,16 @@ func isOutcome(err error) bool {
 		}
 	}
 	return false
+}
+
+// fromProvider turns a provider failure into the workflow's outcome: unavailable providers
+// answer E503 whatever the workflow, answers the adapter could not read are the workflow's E500.
+// The kinds a workflow expects (not found, exists, ...) are handled by the workflow before this.
+func fromProvider(w Workflow, err error) error {
+	switch {
+	case errors.Is(err, provider.ErrUnavailable):
+		return errors.Join(ErrProviderUnavailable, err)
+	default:
+		return failed(w, err)
+	}
 }

@@ -32,7 +32,7 @@ func (o *Orchestrator) StartForgotPassword(ctx context.Context, c Call, loginNam
 	}
 	start := o.Now()
 	var enc string
-	err = o.inTx(ctx, func(tx registration.Store) error {
+	err = o.inTx(ctx, func(tx Store) error {
 		var l string
 		var err error
 		if l, enc, err = o.issueResetLink(ctx, tx, c, reg, link, o.ForgotPasswordTTL); err != nil {
@@ -84,20 +84,20 @@ func (o *Orchestrator) finishForgotPassword(ctx context.Context, c Call, encrypt
 	if err != nil {
 		return tok, err
 	}
-	f, err := o.readUser(ctx, c, tok.CustomerRegistrationID, o.linkedProvider(ctx, c, tok.CustomerRegistrationID), readByID, WorkflowForgotPassword)
+	f, err := o.readPasswordHolder(ctx, c, tok.CustomerRegistrationID, readByID, WorkflowForgotPassword)
 	if err != nil {
 		return tok, err
 	}
-	useUp := func(ctx context.Context, s registration.Store) error {
+	useUp := func(ctx context.Context, s Store) error {
 		err := s.UseToken(ctx, c.Tenant.Key, registration.PurposeForgotPassword, tok.ID, o.Now().UTC())
 		if errors.Is(err, registration.ErrNotFound) {
 			return ErrInvalidToken
 		}
 		return err
 	}
-	if !f.linked() {
+	if !providerHolds(f) {
 		// Subscribe holds the password: the new hash and the used-up link land together.
-		return tok, o.setPassword(ctx, c, f, password, WorkflowForgotPassword, func(tx registration.Store) error { return useUp(ctx, tx) })
+		return tok, o.setPassword(ctx, c, f, password, WorkflowForgotPassword, func(tx Store) error { return useUp(ctx, tx) })
 	}
 	// The provider holds the password and cannot join a transaction: claim the link first, and
 	// give it back when the provider did not take the new password.
@@ -111,14 +111,4 @@ func (o *Orchestrator) finishForgotPassword(ctx context.Context, c Call, encrypt
 		}
 	}
 	return tok, err
-}
-
-// linkedProvider tells whether the user's password lives in the tenant's provider: the tenant has
-// one and the registration was made through it (forgot password has no ignoreProvider flag).
-func (o *Orchestrator) linkedProvider(ctx context.Context, c Call, crid string) bool {
-	if !c.Tenant.HasProvider() {
-		return false
-	}
-	reg, err := o.Store.Get(ctx, c.Tenant.Key, crid)
-	return err == nil && reg.AuthSystem != ""
 }

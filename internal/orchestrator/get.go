@@ -11,7 +11,7 @@ import (
 
 // GetByID is Get By Id: the user, merged with the provider's data when routed there.
 func (o *Orchestrator) GetByID(ctx context.Context, c Call, crid string, ignoreProvider bool) (User, error) {
-	f, err := o.readUser(ctx, c, crid, c.useProvider(ignoreProvider), readByID, WorkflowGetByID)
+	f, err := o.readUser(ctx, c, crid, o.askProvider(c, ignoreProvider), readByID, WorkflowGetByID)
 	if err != nil {
 		return User{}, err
 	}
@@ -55,7 +55,7 @@ func (in GetUsersInput) searching() bool {
 // GetUsers is Get By Email / Encrypted Email / Encrypted Id / Token / Query String.
 func (o *Orchestrator) GetUsers(ctx context.Context, c Call, in GetUsersInput) (UserPage, error) {
 	page := UserPage{PageSize: max(in.PageSize, 1), PageNumber: max(in.PageNumber, 1)}
-	useProvider := c.useProvider(in.IgnoreProvider)
+	ask := o.askProvider(c, in.IgnoreProvider)
 	var (
 		f   found
 		err error
@@ -66,19 +66,19 @@ func (o *Orchestrator) GetUsers(ctx context.Context, c Call, in GetUsersInput) (
 		if oerr != nil {
 			return UserPage{}, oerr
 		}
-		f, err = o.readUser(ctx, c, crid, useProvider, readByEncrypted, WorkflowGet)
+		f, err = o.readUser(ctx, c, crid, ask, readByEncrypted, WorkflowGet)
 	case in.EncryptedEmail != "":
 		email, oerr := o.open(c, purposeEmail, in.EncryptedEmail)
 		if oerr != nil {
 			return UserPage{}, oerr
 		}
-		f, err = o.readUserByEmail(ctx, c, email, useProvider, readByEncrypted, WorkflowGet)
+		f, err = o.readUserByEmail(ctx, c, email, ask, readByEncrypted, WorkflowGet)
 	case in.Token != "":
-		f, err = o.userForToken(ctx, c, in.Token, useProvider, readByEncrypted, WorkflowGet)
+		f, err = o.userForToken(ctx, c, in.Token, ask, readByEncrypted, WorkflowGet)
 	case in.Email != "" && !in.searching():
-		f, err = o.readUserByEmail(ctx, c, in.Email, useProvider, readEvents{events.AuthSystemSearch, events.SubscribeGet}, WorkflowGet)
+		f, err = o.readUserByEmail(ctx, c, in.Email, ask, readEvents{events.AuthSystemSearch, events.SubscribeGet}, WorkflowGet)
 	default:
-		return o.search(ctx, c, in, page, useProvider)
+		return o.search(ctx, c, in, page, ask)
 	}
 	switch {
 	case errors.Is(err, ErrUserNotFound):
@@ -95,7 +95,7 @@ func (o *Orchestrator) GetUsers(ctx context.Context, c Call, in GetUsersInput) (
 
 // search runs a query over Subscribe. With a provider, the provider is searched first and the
 // users it knows that Subscribe lacks are copied in, so that the page Subscribe answers is whole.
-func (o *Orchestrator) search(ctx context.Context, c Call, in GetUsersInput, page UserPage, useProvider bool) (UserPage, error) {
+func (o *Orchestrator) search(ctx context.Context, c Call, in GetUsersInput, page UserPage, ask bool) (UserPage, error) {
 	q := registration.Query{
 		CustomerRegistrationID: in.CustomerRegistrationID,
 		Email:                  in.Email,
@@ -111,7 +111,7 @@ func (o *Orchestrator) search(ctx context.Context, c Call, in GetUsersInput, pag
 		q.OrderBy = registration.OrderByID
 	}
 	if in.State != "" {
-		if c.Tenant.HasProvider() {
+		if o.provider(c) != nil {
 			// Every user of a provider tenant is Standard.
 			if in.State != StateStandard {
 				return page, nil
@@ -130,7 +130,7 @@ func (o *Orchestrator) search(ctx context.Context, c Call, in GetUsersInput, pag
 			}
 		}
 	}
-	if useProvider && (in.Email != "" || in.FirstName != "" || in.LastName != "" || in.CustomerRegistrationID != "") {
+	if ask && (in.Email != "" || in.FirstName != "" || in.LastName != "" || in.CustomerRegistrationID != "") {
 		if err := o.importFromProvider(ctx, c, in, q.Offset+q.Limit); err != nil {
 			return UserPage{}, err
 		}
@@ -158,9 +158,9 @@ func (o *Orchestrator) importFromProvider(ctx context.Context, c Call, in GetUse
 		}
 		return err
 	}
-	start := o.Now()
-	users, err := c.provider().Search(ctx, provider.Query{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName, Limit: min(limit, 100)})
-	o.observe(ctx, c, events.AuthSystemSearch, "", start, err)
+	users, err := timed(ctx, o, c, step{ev: events.AuthSystemSearch}, func() ([]provider.User, error) {
+		return o.provider(c).Search(ctx, provider.Query{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName, Limit: min(limit, 100)})
+	})
 	if err != nil {
 		return fromProvider(WorkflowGet, err)
 	}
@@ -182,9 +182,9 @@ func (o *Orchestrator) importFromProvider(ctx context.Context, c Call, in GetUse
 // userForToken resolves a token: a uo_session issued by Authenticate, or else an access token of
 // the tenant's provider. ErrInvalidToken when neither accepts it, or when the user is blocked.
 // ev names the reads as the calling flow records them (Get By Token and Authenticate differ).
-func (o *Orchestrator) userForToken(ctx context.Context, c Call, token string, useProvider bool, ev readEvents, w Workflow) (found, error) {
+func (o *Orchestrator) userForToken(ctx context.Context, c Call, token string, ask bool, ev readEvents, w Workflow) (found, error) {
 	if s, err := o.Sessions.Parse(c.Tenant.Key, token, o.Now()); err == nil {
-		f, err := o.readUser(ctx, c, s.CustomerRegistrationID, useProvider, ev, w)
+		f, err := o.readUser(ctx, c, s.CustomerRegistrationID, ask, ev, w)
 		switch {
 		case errors.Is(err, ErrUserNotFound):
 			return found{}, ErrInvalidToken
@@ -200,35 +200,24 @@ func (o *Orchestrator) userForToken(ctx context.Context, c Call, token string, u
 		}
 		return f, nil
 	}
-	if !useProvider {
+	if !ask {
 		return found{}, ErrInvalidToken
 	}
-	start := o.Now()
-	pu, err := c.provider().UserForToken(ctx, token)
+	pu, err := timed(ctx, o, c, step{ev: ev.provider}, func() (provider.User, error) {
+		return o.provider(c).UserForToken(ctx, token)
+	})
 	switch {
 	case errors.Is(err, provider.ErrInvalidToken), errors.Is(err, provider.ErrNotFound), errors.Is(err, provider.ErrBlocked):
 		// A blocked user's token is refused like an expired one (as a blocked login is refused
 		// like a wrong password).
-		o.observe(ctx, c, ev.provider, "", start, err)
 		return found{}, ErrInvalidToken
 	case err != nil:
-		o.observe(ctx, c, ev.provider, "", start, err)
 		return found{}, fromProvider(w, err)
-	}
-	o.observe(ctx, c, ev.provider, pu.ID, start, nil)
-	if pu.Blocked {
+	case pu.Blocked:
 		return found{}, ErrInvalidToken
 	}
-	start = o.Now()
-	reg, err := o.Store.Get(ctx, c.Tenant.Key, pu.ID)
-	switch {
-	case errors.Is(err, registration.ErrNotFound):
-		o.observe(ctx, c, ev.subscribe, pu.ID, start, nil)
-		return o.syncNew(ctx, c, pu, w)
-	case err != nil:
-		o.observe(ctx, c, ev.subscribe, pu.ID, start, err)
-		return found{}, failed(w, err)
-	}
-	o.observe(ctx, c, ev.subscribe, pu.ID, start, nil)
-	return o.sync(ctx, c, reg, pu, w)
+	reg, err := timed(ctx, o, c, step{ev: ev.subscribe, crid: pu.ID, notFoundIsAnswer: true}, func() (registration.Registration, error) {
+		return o.Store.Get(ctx, c.Tenant.Key, pu.ID)
+	})
+	return o.settle(ctx, c, reg, err, &pu, w)
 }

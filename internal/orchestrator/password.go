@@ -12,7 +12,7 @@ import (
 
 // UpdatePassword is PATCH /v4/Users/{customerRegistrationId}/Password.
 func (o *Orchestrator) UpdatePassword(ctx context.Context, c Call, crid, password string, ignoreProvider bool) error {
-	f, err := o.readUser(ctx, c, crid, c.useProvider(ignoreProvider), readByID, WorkflowGetByID)
+	f, err := o.readUser(ctx, c, crid, o.askProvider(c, ignoreProvider), readByID, WorkflowGetByID)
 	if err != nil {
 		return err
 	}
@@ -22,13 +22,13 @@ func (o *Orchestrator) UpdatePassword(ctx context.Context, c Call, crid, passwor
 // setPassword changes the password where the user authenticates: in the provider for a user it
 // holds, in Subscribe (the hash) otherwise; then tells the user by email. inTx, when set, runs in
 // the same transaction as the Subscribe write (forgot password uses up its link there).
-func (o *Orchestrator) setPassword(ctx context.Context, c Call, f found, password string, w Workflow, inTx func(tx registration.Store) error) error {
+func (o *Orchestrator) setPassword(ctx context.Context, c Call, f found, password string, w Workflow, inTx func(tx Store) error) error {
 	crid := f.reg.CustomerRegistrationID
 	var hash string
-	if f.linked() {
-		start := o.Now()
-		err := c.provider().ChangePassword(ctx, crid, password)
-		o.observe(ctx, c, events.AuthSystemChangePassword, crid, start, err)
+	if providerHolds(f) {
+		err := timedErr(ctx, o, c, step{ev: events.AuthSystemChangePassword, crid: crid}, func() error {
+			return o.provider(c).ChangePassword(ctx, crid, password)
+		})
 		switch {
 		case errors.Is(err, provider.ErrRejected):
 			return errors.Join(ErrRejected, err)
@@ -44,7 +44,7 @@ func (o *Orchestrator) setPassword(ctx context.Context, c Call, f found, passwor
 		}
 	}
 	start := o.Now()
-	err := o.inTx(ctx, func(tx registration.Store) error {
+	err := o.inTx(ctx, func(tx Store) error {
 		if inTx != nil {
 			if err := inTx(tx); err != nil {
 				return err
@@ -74,7 +74,7 @@ func (o *Orchestrator) setPassword(ctx context.Context, c Call, f found, passwor
 
 // updateInTx reads and rewrites a registration inside a transaction (the transaction makes the
 // read-modify-write atomic, so there is no version conflict to retry).
-func (o *Orchestrator) updateInTx(ctx context.Context, tx registration.Store, c Call, crid string, change func(*registration.Registration)) error {
+func (o *Orchestrator) updateInTx(ctx context.Context, tx Store, c Call, crid string, change func(*registration.Registration)) error {
 	r, err := tx.Get(ctx, c.Tenant.Key, crid)
 	if errors.Is(err, registration.ErrNotFound) {
 		return ErrUserNotFound

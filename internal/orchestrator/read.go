@@ -24,92 +24,100 @@ var (
 )
 
 // found is what a read found: the registration (after syncing) and, when the provider was asked
-// and knows the user, the provider's user.
+// and knows the user, the provider's user (see providerHolds).
 type found struct {
 	reg      registration.Registration
 	provUser *provider.User
 }
 
-// linked tells whether the provider holds this user, so that writes must go through it too.
-func (f found) linked() bool { return f.provUser != nil }
-
-// readUser reads a user by id from the provider (when routed there) and from Subscribe, and
-// brings Subscribe in step with the provider. ErrUserNotFound when neither knows the id.
-func (o *Orchestrator) readUser(ctx context.Context, c Call, crid string, useProvider bool, ev readEvents, w Workflow) (found, error) {
+// readUser reads a user by id from the provider (when ask) and from Subscribe, and brings
+// Subscribe in step with the provider. ErrUserNotFound when neither knows the id.
+func (o *Orchestrator) readUser(ctx context.Context, c Call, crid string, ask bool, ev readEvents, w Workflow) (found, error) {
 	var pu *provider.User
-	if useProvider {
-		start := o.Now()
-		u, err := c.provider().GetUser(ctx, crid)
-		switch {
-		case err == nil:
-			pu = &u
-			o.observe(ctx, c, ev.provider, crid, start, nil)
-		case errors.Is(err, provider.ErrNotFound):
-			// The provider answered; the user is simply not there (a Subscribe-only user).
-			o.observe(ctx, c, ev.provider, crid, start, nil)
-		default:
-			o.observe(ctx, c, ev.provider, crid, start, err)
-			return found{}, fromProvider(w, err)
+	if ask {
+		var err error
+		if pu, err = o.providerUser(ctx, c, crid, ev.provider, w); err != nil {
+			return found{}, err
 		}
 	}
+	reg, err := timed(ctx, o, c, step{ev: ev.subscribe, crid: crid, notFoundIsAnswer: true}, func() (registration.Registration, error) {
+		return o.Store.Get(ctx, c.Tenant.Key, crid)
+	})
+	return o.settle(ctx, c, reg, err, pu, w)
+}
+
+// readPasswordHolder is readUser for a call without an ignoreProvider flag (forgot password): the
+// registration says where the password lives, and the provider is asked only when it is there.
+// The Subscribe read is done first, once, and recorded after the provider's, in the published order.
+func (o *Orchestrator) readPasswordHolder(ctx context.Context, c Call, crid string, ev readEvents, w Workflow) (found, error) {
 	start := o.Now()
 	reg, err := o.Store.Get(ctx, c.Tenant.Key, crid)
+	took := o.Now().Sub(start)
+	var pu *provider.User
+	if err == nil && o.passwordInProvider(c, reg) {
+		var perr error
+		if pu, perr = o.providerUser(ctx, c, crid, ev.provider, w); perr != nil {
+			return found{}, perr
+		}
+	}
+	o.Events.Record(ctx, o.eventTook(c, ev.subscribe, crid, start, took, ignoreRegNotFound(err)))
+	return o.settle(ctx, c, reg, err, pu, w)
+}
+
+// providerUser asks the provider for the user with this id; nil when it has none.
+func (o *Orchestrator) providerUser(ctx context.Context, c Call, crid string, ev events.Type, w Workflow) (*provider.User, error) {
+	u, err := timed(ctx, o, c, step{ev: ev, crid: crid, notFoundIsAnswer: true}, func() (provider.User, error) {
+		return o.provider(c).GetUser(ctx, crid)
+	})
 	switch {
 	case err == nil:
-		o.observe(ctx, c, ev.subscribe, crid, start, nil)
+		return &u, nil
+	case errors.Is(err, provider.ErrNotFound):
+		// The provider answered; the user is simply not there (a Subscribe-only user).
+		return nil, nil
+	}
+	return nil, fromProvider(w, err)
+}
+
+// settle combines the two reads: the registration (or the store's error) and the provider's user
+// (nil when not asked or not there).
+func (o *Orchestrator) settle(ctx context.Context, c Call, reg registration.Registration, err error, pu *provider.User, w Workflow) (found, error) {
+	switch {
 	case errors.Is(err, registration.ErrNotFound):
-		o.observe(ctx, c, ev.subscribe, crid, start, nil)
 		if pu == nil {
 			return found{}, ErrUserNotFound
 		}
 		return o.syncNew(ctx, c, *pu, w)
-	default:
-		o.observe(ctx, c, ev.subscribe, crid, start, err)
+	case err != nil:
 		return found{}, failed(w, err)
-	}
-	if pu == nil {
+	case pu == nil:
 		return found{reg: reg}, nil
 	}
 	return o.sync(ctx, c, reg, *pu, w)
 }
 
 // readUserByEmail is readUser for an email address: the provider is searched by email.
-func (o *Orchestrator) readUserByEmail(ctx context.Context, c Call, email string, useProvider bool, ev readEvents, w Workflow) (found, error) {
+func (o *Orchestrator) readUserByEmail(ctx context.Context, c Call, email string, ask bool, ev readEvents, w Workflow) (found, error) {
 	var pu *provider.User
-	if useProvider {
-		start := o.Now()
-		u, err := c.provider().FindByEmail(ctx, email)
+	if ask {
+		u, err := timed(ctx, o, c, step{ev: ev.provider, notFoundIsAnswer: true}, func() (provider.User, error) {
+			return o.provider(c).FindByEmail(ctx, email)
+		})
 		switch {
 		case err == nil:
 			pu = &u
-			o.observe(ctx, c, ev.provider, u.ID, start, nil)
-		case errors.Is(err, provider.ErrNotFound):
-			o.observe(ctx, c, ev.provider, "", start, nil)
-		default:
-			o.observe(ctx, c, ev.provider, "", start, err)
+		case !errors.Is(err, provider.ErrNotFound):
 			return found{}, fromProvider(w, err)
 		}
 	}
-	start := o.Now()
-	reg, err := o.Store.GetByEmail(ctx, c.Tenant.Key, email)
-	switch {
-	case err == nil:
-		o.observe(ctx, c, ev.subscribe, reg.CustomerRegistrationID, start, nil)
-	case errors.Is(err, registration.ErrNotFound):
-		o.observe(ctx, c, ev.subscribe, "", start, nil)
-		if pu == nil {
-			return found{}, ErrUserNotFound
-		}
-		return o.syncNew(ctx, c, *pu, w)
-	default:
-		o.observe(ctx, c, ev.subscribe, "", start, err)
-		return found{}, failed(w, err)
-	}
-	if pu == nil || pu.ID != reg.CustomerRegistrationID {
+	reg, err := timed(ctx, o, c, step{ev: ev.subscribe, notFoundIsAnswer: true}, func() (registration.Registration, error) {
+		return o.Store.GetByEmail(ctx, c.Tenant.Key, email)
+	})
+	if err == nil && pu != nil && pu.ID != reg.CustomerRegistrationID {
 		// A provider user with this address but another id is not this registration's user.
-		return found{reg: reg}, nil
+		pu = nil
 	}
-	return o.sync(ctx, c, reg, *pu, w)
+	return o.settle(ctx, c, reg, err, pu, w)
 }
 
 // syncNew copies a user known only to the provider into Subscribe (SUBSCRIBE_USER_UPDATE: the
@@ -122,7 +130,7 @@ func (o *Orchestrator) syncNew(ctx context.Context, c Call, pu provider.User, w 
 		Email:                  pu.Email,
 		Verified:               pu.EmailVerified,
 		Metadata:               maps.Clone(pu.Metadata),
-		AuthSystem:             c.provider().Name(),
+		AuthSystem:             o.provider(c).Name(),
 		AddDate:                now,
 		AddSource:              c.SourceSystem,
 		ChangeDate:             now,
@@ -149,7 +157,7 @@ func (o *Orchestrator) syncNew(ctx context.Context, c Call, pu provider.User, w 
 		// Subscribe holds this email for another id: the two disagree, and copying the user in
 		// would take the address from that registration. Answer the provider's view unsaved.
 		o.Log.WarnContext(ctx, "a provider user's email belongs to another registration; not copied into Subscribe",
-			"provider", c.provider().Name(), "customer_registration_id", pu.ID, "request_id", c.RequestID)
+			"provider", o.provider(c).Name(), "customer_registration_id", pu.ID, "request_id", c.RequestID)
 		return found{reg: reg, provUser: &pu}, nil
 	case err != nil:
 		return found{}, failed(w, err)
@@ -165,7 +173,7 @@ func (o *Orchestrator) sync(ctx context.Context, c Call, reg registration.Regist
 	if !changed {
 		return found{reg: reg, provUser: &pu}, nil
 	}
-	merged.AuthSystem = c.provider().Name()
+	merged.AuthSystem = o.provider(c).Name()
 	merged.ChangeDate = o.Now().UTC()
 	merged.ChangeSource = c.SourceSystem
 	start := o.Now()
@@ -182,7 +190,7 @@ func (o *Orchestrator) sync(ctx context.Context, c Call, reg registration.Regist
 		return found{reg: cur, provUser: &pu}, nil
 	case errors.Is(err, registration.ErrEmailTaken):
 		o.Log.WarnContext(ctx, "a provider user's new email belongs to another registration; not copied into Subscribe",
-			"provider", c.provider().Name(), "customer_registration_id", reg.CustomerRegistrationID, "request_id", c.RequestID)
+			"provider", o.provider(c).Name(), "customer_registration_id", reg.CustomerRegistrationID, "request_id", c.RequestID)
 		return found{reg: reg, provUser: &pu}, nil
 	case err != nil:
 		return found{}, failed(w, err)

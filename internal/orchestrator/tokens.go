@@ -22,7 +22,7 @@ const welcomeLinkTTL = 7 * 24 * time.Hour
 const verificationCodeDigits = 6
 
 // issueCode makes a new verification code for reg (replacing any earlier one) and stores its hash.
-func (o *Orchestrator) issueCode(ctx context.Context, tx registration.Store, c Call, reg registration.Registration) (string, error) {
+func (o *Orchestrator) issueCode(ctx context.Context, tx Store, c Call, reg registration.Registration) (string, error) {
 	code, err := secrets.RandomDigits(verificationCodeDigits)
 	if err != nil {
 		return "", err
@@ -53,7 +53,7 @@ func (o *Orchestrator) resetHash(c Call, id, secret string) []byte {
 // issueResetLink starts a forgot-password flow for reg inside tx: the STARTFORGOTPASSWORD event,
 // whose id the link carries, and the token holding the hash of the link's secret. The link is
 // base with encryptedEventId added; encryptedEventId seals "<event id>.<secret>" for the tenant.
-func (o *Orchestrator) issueResetLink(ctx context.Context, tx registration.Store, c Call, reg registration.Registration, base string, ttl time.Duration) (link, encryptedEventID string, err error) {
+func (o *Orchestrator) issueResetLink(ctx context.Context, tx Store, c Call, reg registration.Registration, base string, ttl time.Duration) (link, encryptedEventID string, err error) {
 	eventID, err := tx.RecordEvent(ctx, o.event(c, events.SubscribeStartForgotPassword, reg.CustomerRegistrationID, o.Now(), nil))
 	if err != nil {
 		return "", "", err
@@ -119,7 +119,7 @@ func (o *Orchestrator) resetToken(ctx context.Context, c Call, encryptedEventID 
 
 // enqueue queues an email inside tx, due now by the orchestrator's clock (the worker compares
 // with the same clock).
-func (o *Orchestrator) enqueue(ctx context.Context, tx registration.Store, e registration.Email) error {
+func (o *Orchestrator) enqueue(ctx context.Context, tx Store, e registration.Email) error {
 	now := o.Now().UTC()
 	e.CreatedAt, e.NextAttemptAt = now, now
 	_, err := tx.EnqueueEmail(ctx, e)
@@ -142,4 +142,13 @@ func withQuery(base string, kv ...string) string {
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// returnURL applies the tenant's policy to a returnUrl from a request.
+func returnURL(c Call, requested string) (string, error) {
+	u, ok := c.Tenant.ReturnURL(requested)
+	if !ok {
+		return "", &InvalidInputError{Field: "body.returnUrl", Problem: "its host is not allowed for this tenant"}
+	}
+	return u, nil
 }

@@ -29,16 +29,16 @@ const maxConflictRetries = 3
 // Update is PUT /v4/Users/{customerRegistrationId}. A provider that refuses the change answers
 // ErrUpdateRefused and Subscribe is left untouched.
 func (o *Orchestrator) Update(ctx context.Context, c Call, crid string, in UpdateInput) (User, error) {
-	f, err := o.readUser(ctx, c, crid, c.useProvider(in.IgnoreProvider), readByID, WorkflowGetByID)
+	f, err := o.readUser(ctx, c, crid, o.askProvider(c, in.IgnoreProvider), readByID, WorkflowGetByID)
 	if err != nil {
 		return User{}, err
 	}
-	if f.linked() && (in.FirstName != nil || in.LastName != nil || in.Metadata != nil || in.Verified != nil) {
-		start := o.Now()
-		pu, err := c.provider().Update(ctx, crid, provider.Update{
-			FirstName: in.FirstName, LastName: in.LastName, Metadata: in.Metadata, EmailVerified: in.Verified,
+	if providerHolds(f) && (in.FirstName != nil || in.LastName != nil || in.Metadata != nil || in.Verified != nil) {
+		pu, err := timed(ctx, o, c, step{ev: events.AuthSystemUpdate, crid: crid}, func() (provider.User, error) {
+			return o.provider(c).Update(ctx, crid, provider.Update{
+				FirstName: in.FirstName, LastName: in.LastName, Metadata: in.Metadata, EmailVerified: in.Verified,
+			})
 		})
-		o.observe(ctx, c, events.AuthSystemUpdate, crid, start, err)
 		switch {
 		case errors.Is(err, provider.ErrRejected), errors.Is(err, provider.ErrNotFound):
 			return User{}, errors.Join(ErrUpdateRefused, err)

@@ -22,9 +22,9 @@ func (o *Orchestrator) VerifyEmail(ctx context.Context, c Call, email, code stri
 	if err := o.limited(ctx, o.Limits.VerifyEmail, c, verifyLimit, email); err != nil {
 		return UserRef{}, err
 	}
-	start := o.Now()
-	reg, err := o.Store.GetByEmail(ctx, c.Tenant.Key, email)
-	o.observe(ctx, c, events.SubscribeGet, reg.CustomerRegistrationID, start, ignoreRegNotFound(err))
+	reg, err := timed(ctx, o, c, step{ev: events.SubscribeGet, notFoundIsAnswer: true}, func() (registration.Registration, error) {
+		return o.Store.GetByEmail(ctx, c.Tenant.Key, email)
+	})
 	switch {
 	case errors.Is(err, registration.ErrNotFound):
 		return UserRef{}, ErrEmailNotRegistered
@@ -50,10 +50,11 @@ func (o *Orchestrator) VerifyEmail(ctx context.Context, c Call, email, code stri
 		}
 		return UserRef{}, ErrInvalidCode
 	}
-	if c.Tenant.HasProvider() && reg.AuthSystem != "" {
-		start := o.Now()
-		_, err := c.provider().Update(ctx, crid, provider.Update{EmailVerified: ptr(true)})
-		o.observe(ctx, c, events.AuthSystemUpdate, crid, start, err)
+	if o.passwordInProvider(c, reg) {
+		// The provider keeps the verified flag with the password.
+		_, err := timed(ctx, o, c, step{ev: events.AuthSystemUpdate, crid: crid}, func() (provider.User, error) {
+			return o.provider(c).Update(ctx, crid, provider.Update{EmailVerified: ptr(true)})
+		})
 		if err != nil && !errors.Is(err, provider.ErrNotFound) {
 			return UserRef{}, fromProvider(WorkflowVerification, err)
 		}
@@ -62,8 +63,8 @@ func (o *Orchestrator) VerifyEmail(ctx context.Context, c Call, email, code stri
 	if reg.Pending {
 		ev = events.SubscribeCreate
 	}
-	start = o.Now()
-	err = o.inTx(ctx, func(tx registration.Store) error {
+	start := o.Now()
+	err = o.inTx(ctx, func(tx Store) error {
 		if err := tx.UseToken(ctx, c.Tenant.Key, registration.PurposeVerifyEmail, crid, o.Now().UTC()); err != nil {
 			if errors.Is(err, registration.ErrNotFound) {
 				return ErrInvalidCode // used by a concurrent call
@@ -97,9 +98,9 @@ func (o *Orchestrator) SendVerificationCode(ctx context.Context, c Call, email, 
 	if err := o.limited(ctx, o.Limits.VerificationCode, c, sendLimit, email); err != nil {
 		return UserRef{}, err
 	}
-	start := o.Now()
-	reg, err := o.Store.GetByEmail(ctx, c.Tenant.Key, email)
-	o.observe(ctx, c, events.SubscribeGet, reg.CustomerRegistrationID, start, ignoreRegNotFound(err))
+	reg, err := timed(ctx, o, c, step{ev: events.SubscribeGet, notFoundIsAnswer: true}, func() (registration.Registration, error) {
+		return o.Store.GetByEmail(ctx, c.Tenant.Key, email)
+	})
 	exists := err == nil
 	switch {
 	case err != nil && !errors.Is(err, registration.ErrNotFound):
@@ -113,8 +114,8 @@ func (o *Orchestrator) SendVerificationCode(ctx context.Context, c Call, email, 
 			AddDate: now, AddSource: c.SourceSystem, ChangeDate: now, ChangeSource: c.SourceSystem,
 		}
 	}
-	start = o.Now()
-	err = o.inTx(ctx, func(tx registration.Store) error {
+	start := o.Now()
+	err = o.inTx(ctx, func(tx Store) error {
 		if !exists {
 			if err := tx.Create(ctx, reg); err != nil {
 				return err

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-
-	"usersorchestrator/internal/provider"
 )
 
 // Key selects a tenant: the X-ClientCode, X-PaperCode and X-ClientGroupCode headers.
@@ -37,9 +35,9 @@ type Tenant struct {
 	// Name is shown in emails ("The Daily Example").
 	Name string
 	// ProviderName is Flow.UserProvider: "Auth0", "Gigya", "SSOR", "Firefly", or "" (MG2 auth).
+	// The adapter itself is the orchestrator's to choose (orchestrator.Providers): settings and
+	// mail need the tenant, not a connection to its provider.
 	ProviderName string
-	// Provider is the adapter for ProviderName; nil when the tenant has none.
-	Provider provider.AuthSystem
 	// SessionDays is how long a session token from Authenticate is valid.
 	SessionDays int
 	// DefaultReturnURL is where emailed links lead when a call gives no returnUrl.
@@ -49,9 +47,6 @@ type Tenant struct {
 	// MailFrom is the sender of the tenant's emails.
 	MailFrom string
 }
-
-// HasProvider tells whether workflows go through an identity provider.
-func (t *Tenant) HasProvider() bool { return t.Provider != nil }
 
 // ReturnURL picks the address an emailed link leads to: the caller's returnUrl when its host is
 // allowed, the tenant's default when none was given. ok is false for a host the tenant does not
