@@ -801,6 +801,9 @@ type Authorization = string
 // without a provider. Letters, digits and `. _ ~ @ | : + = -`.
 type CustomerRegistrationIdPath = CustomerRegistrationId
 
+// EndUserIP defines model for EndUserIP.
+type EndUserIP = string
+
 // IgnoreProvider defines model for IgnoreProvider.
 type IgnoreProvider = bool
 
@@ -915,6 +918,15 @@ type GetUsersParams struct {
 
 	// XClientGroupCode The tenant's client group code; with `X-ClientCode` and `X-PaperCode` it selects the tenant.
 	XClientGroupCode XClientGroupCode `json:"X-ClientGroupCode"`
+
+	// XEndUserIP The IP address of the end user the call is made for, when the caller is a server acting
+	// for a browser or an app. It is handed to the identity provider's attack protection
+	// (Auth0 `auth0-forwarded-for`, which the Auth0 application must trust through "Trust
+	// Token Endpoint IP Header"; Gigya `clientContext.clientIP`), so that failed logins count
+	// against that user's address and not against this service's, and a brute-force block of
+	// another address does not refuse this user's token. One IPv4 or IPv6 address; any other
+	// value is ignored, never refused.
+	XEndUserIP *EndUserIP `json:"X-End-User-IP,omitempty"`
 }
 
 // GetUsersParamsOrderBy defines parameters for GetUsers.
@@ -941,6 +953,15 @@ type CreateUserParams struct {
 
 	// XClientGroupCode The tenant's client group code; with `X-ClientCode` and `X-PaperCode` it selects the tenant.
 	XClientGroupCode XClientGroupCode `json:"X-ClientGroupCode"`
+
+	// XEndUserIP The IP address of the end user the call is made for, when the caller is a server acting
+	// for a browser or an app. It is handed to the identity provider's attack protection
+	// (Auth0 `auth0-forwarded-for`, which the Auth0 application must trust through "Trust
+	// Token Endpoint IP Header"; Gigya `clientContext.clientIP`), so that failed logins count
+	// against that user's address and not against this service's, and a brute-force block of
+	// another address does not refuse this user's token. One IPv4 or IPv6 address; any other
+	// value is ignored, never refused.
+	XEndUserIP *EndUserIP `json:"X-End-User-IP,omitempty"`
 }
 
 // AuthenticateParams defines parameters for Authenticate.
@@ -961,6 +982,15 @@ type AuthenticateParams struct {
 
 	// XClientGroupCode The tenant's client group code; with `X-ClientCode` and `X-PaperCode` it selects the tenant.
 	XClientGroupCode XClientGroupCode `json:"X-ClientGroupCode"`
+
+	// XEndUserIP The IP address of the end user the call is made for, when the caller is a server acting
+	// for a browser or an app. It is handed to the identity provider's attack protection
+	// (Auth0 `auth0-forwarded-for`, which the Auth0 application must trust through "Trust
+	// Token Endpoint IP Header"; Gigya `clientContext.clientIP`), so that failed logins count
+	// against that user's address and not against this service's, and a brute-force block of
+	// another address does not refuse this user's token. One IPv4 or IPv6 address; any other
+	// value is ignored, never refused.
+	XEndUserIP *EndUserIP `json:"X-End-User-IP,omitempty"`
 }
 
 // StartForgotPasswordParams defines parameters for StartForgotPassword.
@@ -1487,6 +1517,25 @@ func (siw *ServerInterfaceWrapper) GetUsers(c *gin.Context) {
 		return
 	}
 
+	// ------------- Optional header parameter "X-End-User-IP" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-End-User-IP")]; found {
+		var XEndUserIP EndUserIP
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-End-User-IP, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-End-User-IP", valueList[0], &XEndUserIP, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-End-User-IP: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XEndUserIP = &XEndUserIP
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -1618,6 +1667,25 @@ func (siw *ServerInterfaceWrapper) CreateUser(c *gin.Context) {
 		return
 	}
 
+	// ------------- Optional header parameter "X-End-User-IP" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-End-User-IP")]; found {
+		var XEndUserIP EndUserIP
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-End-User-IP, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-End-User-IP", valueList[0], &XEndUserIP, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-End-User-IP: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XEndUserIP = &XEndUserIP
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -1747,6 +1815,25 @@ func (siw *ServerInterfaceWrapper) Authenticate(c *gin.Context) {
 	} else {
 		siw.ErrorHandler(c, fmt.Errorf("Header parameter X-ClientGroupCode is required, but not found"), http.StatusBadRequest)
 		return
+	}
+
+	// ------------- Optional header parameter "X-End-User-IP" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-End-User-IP")]; found {
+		var XEndUserIP EndUserIP
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-End-User-IP, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-End-User-IP", valueList[0], &XEndUserIP, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-End-User-IP: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XEndUserIP = &XEndUserIP
+
 	}
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3190,7 +3277,14 @@ type InternalErrorJSONResponse ErrorEnvelope
 
 type PayloadTooLargeJSONResponse ErrorEnvelope
 
-type ProviderUnavailableJSONResponse ErrorEnvelope
+type ProviderUnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type ProviderUnavailableJSONResponse struct {
+	Body ErrorEnvelope
+
+	Headers ProviderUnavailableResponseHeaders
+}
 
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter *int
@@ -3308,10 +3402,13 @@ type GetUsers503JSONResponse struct {
 func (response GetUsers503JSONResponse) VisitGetUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3417,10 +3514,13 @@ type CreateUser503JSONResponse struct {
 func (response CreateUser503JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3543,10 +3643,13 @@ type Authenticate503JSONResponse struct {
 func (response Authenticate503JSONResponse) VisitAuthenticateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3671,10 +3774,13 @@ type StartForgotPassword503JSONResponse struct {
 func (response StartForgotPassword503JSONResponse) VisitStartForgotPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3799,10 +3905,13 @@ type FinishForgotPassword503JSONResponse struct {
 func (response FinishForgotPassword503JSONResponse) VisitFinishForgotPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4037,10 +4146,13 @@ type VerifyEmail503JSONResponse struct {
 func (response VerifyEmail503JSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4163,10 +4275,13 @@ type SendVerificationCode503JSONResponse struct {
 func (response SendVerificationCode503JSONResponse) VisitSendVerificationCodeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4286,10 +4401,13 @@ type GetUserById503JSONResponse struct {
 func (response GetUserById503JSONResponse) VisitGetUserByIdResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4410,10 +4528,13 @@ type UpdateUser503JSONResponse struct {
 func (response UpdateUser503JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4534,10 +4655,13 @@ type UpdateEmail503JSONResponse struct {
 func (response UpdateEmail503JSONResponse) VisitUpdateEmailResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4765,10 +4889,13 @@ type UpdatePassword503JSONResponse struct {
 func (response UpdatePassword503JSONResponse) VisitUpdatePasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5402,242 +5529,249 @@ func (sh *strictHandler) UpdatePassword(ctx *gin.Context, customerRegistrationId
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H35c9u2tv+/guG7M7X7KEWbN3nuzHUcJ3VuttpO00V5IURCEmsKUAnKjpKX79/+HRwsBCmSomTZyX1N",
-	"f2ksklgODoCzfs5nx2fTGaOEJtzpf3bIRzydRQT+fdZrtcT/+Xw6xfHC6TtvOYn569ifEJ7EOGHxB/FO",
-	"HyUTgmYxuwkDEqOYjOacBPBjTP6aE544rnODozkRrU0J53gM//RZQEpbdVwnIR8Tp+88xgG6MA0li5n4",
-	"6CyOWex8cZ0pSbBoTHV1Hjh9pzccHXVG3b2Dg2G3F+B93PXJUecoaJEW6R10950vX764ML8PrdaHxyxY",
-	"1JnnBzFVTNGcXlN2S9EoJFGAQgozHYpGNpjmB3um5/QGR2GAzulsnrxkAYlQA1pukmmIo36263shxmlM",
-	"AkKTEEe8Nk0oCZMJiZGffosoi1HCrgm9P6L0ESc0QKrziI1D+gpPCcI0QDPM+S2LAxdZ49g+tc6mOIzq",
-	"04klgn+I+AjhIIgJ5/fKMziM+mg65wkakqKe74EgN4TCdzVJIrYOEd+gMEAhR1McjVg8JcF90oX68WKW",
-	"kEANVpFoihN/Io8ynCQkpuh//jhp/I4bn1qNow+N9//9j3uh2E8EBySuf/6gCXwAxAo5D+n4fkiluvm1",
-	"8QbPSHzKAtIXfYqJhjG5n8Pnhd7Da/EP7HxExda/b6IA/5iT5v4J8kYdY2uwhz75UMIY4hMWJ/dICt2Z",
-	"dcokKCKYJ+gQ+RMcYz8h8f0cNT/PSbzGvY3+Eu+jGY7xlCQkRmyeIDZCMaZjcj8kyvc4w2NyGX4iGWpN",
-	"GU9QW7a1ZRp16lGnA1KNORURUAL5mIr7akhQQNSTzajUqaLSPcz6oN6sD9TlA1diyNGM0CCkY3RD4nAU",
-	"+jgJ2Yayy0E64SvRA01ITILs5St65EkYRabfEYszfTfvgTSH9UhzmCNNgjeW4w5ztNBN4igmOFgI6XnO",
-	"CRouEKYM5Lg5J/F9zP2o3tyPxFEh+gpwgtE1WYjRio3g4ymJTjHf8Kw4yhLC9BByFMpdcQ+TbtfS3z60",
-	"W310GzM6tq9SFpurZKMZtwtOx+Lmtzhx1/nYmM2HUcgnJHD6IxxxYojRrkeMtuR+wYdidd5SuSs3PP7a",
-	"7ezC62YFS+mGH4oA9e6DdidLgBdhshnPtzsFU59gMfcHX/tuval35dRBYbS2puBW8nGmxLwNKNHNUqKi",
-	"/YciSK8eQXpCa0UxGYfwe8goXFTmetiMHL2SW0FsCtkX2S4pzLT36k17Tx+I6cIgmNNG093LTte+5aHV",
-	"e74E9uvNeb9vbuW7nXj76XTP8vf9PRx5Zp71BL/2QeaGl8KuEHIYQxHbUHFsWzLfS930v8lC8M8vtjjt",
-	"M5rgkKIpiwlKJpgK0d/SlO6BLp16x36nU2HHnc8CvOEt0MneAjFBt5iDwiHmh5J4IaTfhKk+zNVzH5So",
-	"dwt01C3gz3nCpkAJ6/iTdqrNReJO7i4o7UVvGfIx5Mn2GaOONNSG019eUZsacy355y3F82TC4vDTNs0l",
-	"5ddcneXO3PhTvJBGWj8x11xCKKab2FCsdX7K4mEYBNs0QpfPus7NLq91NiOK3YRUlkyEFoyTCRjQpySZ",
-	"sE0uAOtuf8US9JTN6YMsdu9DLZYWr8Hk+dyfwEGzyRw/tIrE+lssRZiRmPNDCHJ1xFot0w5ZsDD3HI43",
-	"sXnZYqxyyKEzmoTJAl0xhl6oVu971p0aqnznqA8znWK6QDhJyHSWbOBr6dhqO2PopWhOTZ3f/1T3ajhg",
-	"94xXknycET8hARrhMJrH6y/wXtaimZCY4ghdkviGxEjOcauX0F6rVWfTytf6SFyHICvo/SbmuYGQqrot",
-	"kkqE9DOMyBQF81h39YwkjxfnAbpl8fUoYrfNeyBCpx4RlIj2jCRmNHciQmcdItwrAbr1CKDOstOYCFFx",
-	"KzTo1qZBrtfmg+z/DzXuc/maJM1bKUVvhTS92qTJ9fpQpNmrR5o9SZqTeTIhNNGa91ZItFebRCW9PxSp",
-	"9uuRal+S6imLxyzR3sftkGq/NqlKen8oUh3UI5VyIP1iW3O2QqiD2oQq7PtByFTnvO7mDAohR3OKb3AY",
-	"4WG0iXRiHdUnZc3e/+zF0KRWkyGBuCF9Np1FJOcpDbDsHQfBE5yIgXVanf1Gu91oda5aR/32Xr/V+t1x",
-	"xQuXbB774pV3ZOi4jj/BdExyX3VaV+39fq/T7+z/bt4xH55eXogflVHhwrIpwLS7o/3R4bBNGh2/FzR6",
-	"oy5uHAUHpNHGnWHX7wV7ZH/kuI607fadPzElzYCRf6m4wKbPpuKx9hWflvUz/fdf3ZtfW7TtH/427Eze",
-	"Xf91OH7Vmh5Onnd+u33eXfzc+dgbnrUnfvci8v88W7z89HP71Z9+7/XVieM6ozDmiYwDcZ5jKnglwjx5",
-	"wcZsnuTJ0b7qdPqtvX67+7t6T335hIkPtaUPohuHYRR9GEV47PSdJJ6L57MJo+TVfDoksdN39vb22p1u",
-	"b2//QDAOT2RflwmmAZaOMG0a7YvvgblW8+5lJydyZpjFYtnLue8TzlOmpfMoAjHJRBFAWN6JsqNIL7Vg",
-	"MsL9OJzJP0Ejff7uCoH9bsRixIk/j8Nk4SLMkeFphKdMnSSj8IaYUBYV+8Ob6GpCBtQbEhyTWPTpmZYQ",
-	"9ydkSpDseEg4NMPxlKivj4X+FYmfcQLmMnhBRRWNYjYVfw9ovr0pXqCI4Bui7RFWuEZzQAXzSVZ0+s5j",
-	"GBcii+eT4TM/fB0+P3/76bz9Kjzn5/Rizz893z+/nv36y+nzoyZZPP9z+CyKhvTiybBzEfmL8/13i+fX",
-	"v79r35xH7aOm34nocPq0Ffz6PHJcJxR0lKN1XIdKjsqS3XVM7A8wg+vAHIDTpvjjC0LHycTpH7aPOq4z",
-	"Dan+oW2WmyfiKIejpngnvcHig6LlLTUb7pxenD/ZdY2W9AMHk6WMUg0hPjNZmNOzmSFozdMBaDMTQzOU",
-	"KTlwqkj0j5iMnL7zX4/SCORH8il/VHKuCEKdjymLyRs1/mXivJsQiqAvxGi0QJfzoeRQGayFAzBvpZY9",
-	"oE+OKtoXhfm13J6GRHAJKApAeE9KgjA7MHuqARnheZSYz9XyDxmLCKYwrTd4bE6h5SmF/gSih1DCUEyS",
-	"eUxd5LM5BW1f7KV2ZpTt4hHO0j4KR9d2Bd+G0/nU6bdb4j/gW/WDGXZIEzImsRn2ZfiJLA/6J3YrrS9h",
-	"QqYgv4jxT1gU8MxYO63ywULLhUMVX9ljXTnQX0+jkNDkFI7oog1luMGHF8Exd4xuw2SCPCsI0gP28X5t",
-	"yPaexWw+k7+HCeIkIn7CLe7K7q+ATFnZ2aJbPJVuxs32zRV0Ck1YkzaDrDfzsXg9N/90bIYAFkm2NPV0",
-	"nNuavxnjipnPxHurp7z9NU8HuK0pS0nwcsETMi2eNYdnaIqvtR7h4yhCOyNwdsO4kfeODD0XeaeXF+J/",
-	"L9kwjMjJbObtNtEF8VkckAAxisgNiRcqglsQCXP74vGMSOshFiPPllW9LJmkwFtCpcycal67+lCouHW/",
-	"iKb4jFEuE15SNw0IczQhNAHJfTaLlJb16E8uBS47UabE/VOycPrLR/CSGES9hQZ15ozekIjNiBx9AUev",
-	"8GMpdiUBGi4sgQyO5EJtJ6uLP5Vq7Z3Jowzb1eQRLyl9q9ieUKcF8d6WaVxtHGmKMSub8bdErnZNcrW3",
-	"Ta68/dymk3YySFX9Aem0vSmeFLleYHJv8CJiOLhiTHrG7n6otOscKu2tHyrKbmJciOA+jGX4yn4P/Tt8",
-	"XHp8aHH4rWX42cIyd+ss8/YP13KFIQgDld7Fb4X+QFESyijXazJLgC1COm5a2ohyFg+ovBSDJrJsWlJp",
-	"Dqfikp0n2uSHkS9dEOJ8nwgdeYqDNGIGrmHE2bHUrCn5mEiFh41kgzLOzmezkHAhuoQ0YemIpHZduIpX",
-	"jL3EdGEcn3fnZOnDXcHJnaOtrmDeHayuxpDru1EIMNkQZaDYMUriBcJjHFKERwmJkXdBknjROBF/gEmE",
-	"UanVqNtUjNV6ZVkMu5SfCHXuFocJGpIRBITJYCjoqplRfCq1m1JLpR1vswWRpl1HpNn6/ZExuixnv8kM",
-	"z9VBtcUUAr/Vf+g17VY47uo10tvmWl3k3fNqXYo9ksfi8JuI98VBOMHRqHEbh0lCaFPP7BVLjJ39rqzb",
-	"q8O6vRKapsFFK1vYsvz0iqVR83BSlZv9FLUhgIvFKn5LJrUSnon22i3dDrY/6VvaFAc1+flg22dPlXOv",
-	"aXVmjPLKw0s0XoH0+4Tiexy9icUaJKGglbIEZrs8k6nsnskwVZYHnS3hwWHnwUkH+vPMavFz3gJZYHgs",
-	"MZVKI4CVvY9jgvwJ8a9JIG8jnliiC6PRwnJaaDNmCVNFdlLvMonTC9e1ss50mpy4osUO4FKICTniJL4J",
-	"ffDzWdp+Z6+3Qtt3nZmVTLs8DjsjZcTiKU7ACGkyoGzTQudwZWcyXHappxPECeeCm+R1BcZbTBHBcRSS",
-	"2I4SILDYmCIMPiH1AZDBtlxZhnxriL3W0f5qp4P6hQ3/JH4iRp0NUjC7o/85x2naoVa1wbJtXRAuGDHr",
-	"MKv6/KV6zfLfVr+eYEdadLRx6A/TlSsH/H7ljNUol+brM3YdkiuxAnKnJWTKVzox0o+clNg4jvFC/A2x",
-	"pyuaEAfi0qxU0GpmTEVTs/svYETFgOre8Bnlc3GxJAxdEzJzkW0OFJIvkh0uHzvW/VBmkAoTTqKRdWak",
-	"GyWYy1vpCV7w5SaeshhNtCchwAueFfWkoLeDkWwv697cLeyPlp5E0OoPHM6iY+TN2Qe1Vz1DpezmLTiS",
-	"lveYvXLQt2sIlpt84RqCwifYoO6NklubEgf9Zu43Exiw4mqFl77UiBNY0Y7+HFJoRINWYEChZVtfUfEP",
-	"HMG7sJi5sxEsw0t8cbfLUydLSgUd/K3Z+9IF84Byw5YbEgqu1S92UMPKWYtX60/aDo5YdbrCeyuvUWX5",
-	"T/F3DsWJ0u7YcBBNdDLkhCZSw54lC0W21Hdgvo8I53VvZAXb4vSd//nH//7PH4MBHwwu338+dL/8o+gg",
-	"kH7Ut/FKdr4wL35R8R8Lg/uzDo9kRHaeiMNMJ//PaRJGqfijsg2BoRgdhfGUBNIvBQLpAkH/RbySO3Dk",
-	"di08WEp35NqxBv2asQZoB1MQcFoD6onXP4RCosXoWTheYOS9PX8Cfz4NYzKKFujZWwhkEEIQevv2/Im0",
-	"doHfIj105dEM+4kPqKARmycyWk5uKPSCCLbgLgrCcZhwKVE30Qf0/9C/0P+iPvpv9E/U8KT5q1rKszgs",
-	"hQZqfvh///rf/n//M4sQlPKZxSs5u3FG1G2iE/kPosRvNp3hWK27mFNMxhhgXZCPOclsCp2KWyEQd4tG",
-	"lj1fC2QEmR2ZQoPkib+DLXk10C+GjLro7cWLBscjgoaYk/2emcZM3F50vLt0PnVyEvx+Cb0/lBI6o9EV",
-	"Ely80USekgubPjhxudiJtxOcoFtxKEHi77F4KcFNEzLoKX4eheqYUk+WxaGvIN8WbXAAtyqQ3JXE8ZIX",
-	"h2xEOiKMJ2SGEsauXbGhp2EUhZah07BeSJP9nrNslHQdkkKBLR8p8BCOi3Vau1rMiPbmVwoOmZftr8vG",
-	"Q4XsG/ri+FIalvRpi4E0CwfEfH8exyQ4ScpikDQReYJjFeZnJhrghDSScEqKGJnNE58V3fbvJgQMBGnT",
-	"c98nJFBBSnQ+FVyhgwhd56lKBHpf0AlfGSfgZR3vnqaMj6Notayrlz+/dNnFyI0jnbtrc2qG2qXM/iLk",
-	"BQwPvdVX2uS2WVLXiibHq4dyN+05ndE3pzKf5bdiyfaGzcNRrMJFmsg7eXv10+Vvl1dnLz+8vTy7+PDs",
-	"7EpZuAqePP7t/ImH+ERchmGAevuttjugtoLX13YrnEjUR3NRNcYkQaOI3XKAF5IRrlodkHYmQBtSUatw",
-	"rjUH1Lt8+/jy9OL88ZkaxevXz16cvXj97PyVh3Z6rXZnF6CiTADtcJ4gSm5ANJKzdJEx1TKaCIEXsdGI",
-	"xHxAKUPPGBtHyualoln1ps31fHbluAU/CqIsPzi9ODu5Oiv7/c3Zqyfnr54tP3775knhZzDh5Z9/OXlx",
-	"Lj54+vri2eurNyeXl+9eXxSM5un5q/PLn1a9dXl1cnG16qXTn05ePTtb9fzs5cn5iwJypavnuE4BhxX/",
-	"qkicf2JonH9gqJh/cHl2cnH6U8GDJ2cvzgq/KBvrEhmKX5B0WDrsXedjAzZkIwy40//DBKoX8lwYOP1e",
-	"q9X64la8p2ik3m2Xv2uopl7trHo1ZVb1Rbf8C0N59Wqv/FVNWfXmfvmbpVyuPj0oNnOXNVeyGVRjh+s1",
-	"VrxnVFtHFaTN84/8pN1a9YneWer9ioXObjb1vr3axfsPXtzPcFD5lqzxcpbf9ltVI8iyz36ru2IxSve3",
-	"+r635vfmGFDf76/5fYbY+629KrIUMsB+hmeqzhT9Qbv15f1yUGBIQz7ZzD6Zx+Jd3yRom6OqvjRQqkuy",
-	"XH4IVptF4k928pdCuC+QOgvmtSwmpdpGTDhJ3FSAOc4Yg6KQXiMfx3Fo59mAcl5DEM8Ppeak7ia/FlHp",
-	"m5NkCwa5GRvX9nGinYzRZ1evP/YhnUPmd3CSbODe3MSemSNZOo3V1PoFR2EQJosCZ9m2fQ5rbKEfOCq4",
-	"JKU+UsvSUKrFlsyqPqG2uZ8M8b/xLaXH+XUuh00OwpcpNfNezqAujbXVSSZ7FlrUWUB+4Ei8cAwWbO+z",
-	"+vaLB79yN80PlZZ/aaDEXNonC12b8odaQxTq+xKBFMIhDFu1VkGiYu3/DBJCwHshVWtpKJZxsRymAmml",
-	"yPvYEG9xDyV4GBE0Dm8IRwT7E02dn66u3iCe4GQORvsBJR+FOi2J5lmiUh8B+3hoiuNrrtzZAcnr4TiQ",
-	"EZcQJmVUeEYJbw7oVeZH0Yc4V7xSXGMPERrI+SCMZiQOGSTEMEpkphumxnQ/oIxqfOPjrAEdR7d4waGQ",
-	"BYTkQnswQGgxayOoSiwue7Zf8eyg4tlhxbOj8meA+lv2rGKcgBVb9qxb8Uyc4cbTWkkPVVSmCsy9CsK8",
-	"Cu27Cv26ChC6Cjq5Ck+4CnC3CoK2Co+1Cry0CumzChGzChKyCh6xFEiwFGivFIquCr+tFOOsFAqsFDSr",
-	"CmaqCn2pCpWoCpanCo+mCoClCnOkJNOi0J4E56ttS6o6m+QZ7vQ7EINQgoBQqfpWnW5FrSuoJquDGo0d",
-	"lDSmApjvPtrDkg5A8cinla039qOSprUAVtH6ZpOBM6qoR2kN2H5/7erVmW1ENzgxK1o9Uxkz6zTZLVsK",
-	"K3RjzSZ7ZYxDaJCNURZC2RrELro5izrSaI+zmPmEcxJIzyPno3kULVbMQV28ut2e1a5d2m1lGx9Kmyms",
-	"vmIk6jotd2q3XKe1g5LW7lQOpEa/h1X91i29UaOfo4p+CitbrG6zvWpty2tHrHmcpGJU2RTKajRs1FFn",
-	"VUcFFRE26qhb0dEGuVG1QPxXMlse0b9Gu3sV7VZD59dofL+k8Qqg+hqtlu33O0LBr+65U8FdayCt1+io",
-	"irtqQ5iv6ie7KdtlwOHrs2t29N1CYO71W83ugF4h7vUGrX7I0aFXA2l67W6yx0W7WwfYee1OOpmLonNU",
-	"iaW8but7GXFgL3NlFEEXr2wtS/e94t1UDyG4Rl+djftar5/uZv0UgN1usEAfMntkje4LAGU36n5vs+4r",
-	"wFo3Gsb+ZsOoAELdaBgHmw2jFGZ0/UFkubFbD8+zoJv3qR26IuJXaykm+Fhcxt9sxK5tmq8M/QS4phWh",
-	"n/LMKwr8fKnGnm3fo/Mo8lyVQzwWS89GCKMo5IlJsddAINLppiULMQDxtQT3kJBMWQLPKsDtZO7lmChc",
-	"OxK4FqLdctjtrBRwzjTEw09wTQbFLVgosKscivCii3DEmc5q8H5tqDurcR54SONHGdDLv+YsIWDJnxCK",
-	"YjJjcSKxO9TGKvbcsARHp2xelEWXA9KTZYpDilQUbh2PZgGrpXk/xQ65z6uTh7LDlP5bWZmcaxIKYQUi",
-	"IuVXMmSBN9EJVFaEwGjjQ4nYLYkbPuYERZCyAS4UAAwcUIByjIoyOT54aMfUZoS+PAvS1TO8mzp3RhEe",
-	"c1n/A/MB9VJUWG+3KUR12bIcK+RiWGVaLQF9QHe8Uo3A2z1GmC4kxAGJOFEFxYyDR+vJLgqpH81B6Teq",
-	"wICKrq7JgrvGdVbqizrycsConx3s+2SWcNBqXkP4qdN3hHSzLgLuFH+0ucJmBMVN4ni+JovGFH9sRDa/",
-	"yJ/tFA7c+PTeyuN4/+M/bF6UV/46HJk/dFZwqNHGJOIOd9GUxGMSAC8OF7LYJ1UOQp6wmARmlfoIZ3gY",
-	"caIw/67Jwh1QeXyimEzZDYDruLB6IKRDqptgo4iMEoWQtxA/SEeo6NbwG4rnERHbZ0A9PV4P4dksWiwt",
-	"sg/RF87lTAwL9p1czIQp3OAHWb43pemAJ6lRlo2K8wDPE2n5AlrDHgcZZIK5rEKkY6vlzYAogzr/Y7JJ",
-	"lv5hAYNc2DEzy3cBHnIWzROCJkky2+G7xly3FJwVEQzOZTEljibisNA1nhklVtLngOIoYrf82MgkYZLN",
-	"CVUphfIuC7m8yWDtzYTncZiLD2r1iqZ3SWhgC2+nLCAbhmKslfe7hVCk8sxFC/ByadFeg/c9TrIwCbDF",
-	"dnK3hwtXB1whDS+fjdbt1Er9K01Fk2cZ0OMh6L157nIWIvkHnlruFCyZzFsuzOf8gdcFAam9tpJu+kjZ",
-	"jHRbJIY5v7ZMjy1ErVaGqEoybo4asCLNnpLbh8uuXwbxXlqJTdLp7VoCpel7YGuDjHp56wAYnzpaXuGb",
-	"cIzRLMKJOJfrZ/dVJ/ML2t5vDr+Ss4CfhLTyohY1dBK7uqs1UZRSLdclIpCwvAOHapbInrwOxYoNCUhE",
-	"u8Vrk9ZXqNKAjeMkTY9fwg4qSY9f3iy8SC09ycIq6PhczC1eBN0EZD0lSKbRW+ZIAJODVAYzxVDA2KLh",
-	"5bO7zxQKKeXLjJ1dtKRgJ+ozoVVrZN3UT4klaYAukiL1f6k/u5JJvWkBh2lszNrzylZD2Wxqds+153df",
-	"OCsFuZU2k7voFooDgOeKS9Ul9ZQW2hpqgLKsAQFRig1wjOYcAjsVJLi3ol9PQVOzuHDUK66k7HW0crke",
-	"9AaoNZqK5AG8zsymNSw7K/RkC8bFt4061rqkp6cqkbMaxuoyUbdOvRM+Gx4hjvohITQ972uAn5TWJFm1",
-	"A1wDqGEVQpcTtQjsmoM6c7y9L7li7hb+L4HAvrVgfzGq4qx7wOyrnXSvZ1eZcy+brBrG3Un8bSbcS0F+",
-	"RGJCy261UNpcsSmdfs8pOQ9zh6xObtt4j6+k892ZKV2yb5KjLpPCq8/Txc4k6p0s8CHxfAV/KYuKtNnT",
-	"Ao0LvVvCYOoPqPeW6rPUEyJLRKxTPhdqhXaAB25DyhG7ITHyXoQJ8XZdaUeXf6UitRjbgOaiqPS7ZjI5",
-	"tIW0oJtozXGddHyFTrNfUtivhzDo3OSMduVZRKaUWjY2imiAMEt93O+tRgRdNtMUDGaZo4QgoAq5XUId",
-	"N5hzWjcu/euplpCev7tylmopQNU67WnLAH97ysPmStZjsbGfwruqFJyHZjEZhR+lGZaHY4qTeUzcAfXI",
-	"x5nnIo8OR56pAAbSxHgulFYv5FyZA/E88GwE3CY6QZ5vqgFxD/kRDqcusOCAzmIi9FkXXKVcOwnt6kHK",
-	"k5Rk6rOo2iySL2XxOyHLwDzSY2+SJDMJThzSEStmA/ALIdsxBAieHGFEyS2XtY0KtdmQShihIUluCcli",
-	"Ew5oAYAboLe5ErDNRZeXry/ESijANhf5E8YJ1aVljFnGexqx26YYpjYAebsDqhch1adzAHksJk10lp4/",
-	"Bn95zICaMZuPJ/K+YJSgkzfnzQEd0P/6L/QmrXBIAyFEkmBAoSXpj9OSu3kt5LJOA2SYRYs+wGhzVwq+",
-	"IHyDtwjOVZVbBsOHTL0BTeFurIdhwJvo3QQn4MMoTkUbhVGEMBrjmVYq0jHN8JjwAdVp34UJb0yumYH2",
-	"dtOCiWrwrjwl5EkuuJQzgHKVaK+ieaqT0BISSQzCgPnzKYHicmbE5pjRZx7XxL5KiyfoM0ARG3mPbnqe",
-	"CleADDcoM6mKJPSXdvgOFvt/xQ6HDTcKP+66y6r8zu2EgSUKR1FIx8cGlSdXqmrXzVb0gm0qDgm7qplb",
-	"VPFL69sJG0tdRSqtdvUvdKJLE4g56IBb2PiC6aUzt9dqlzh0296xuGbhnABzREUxp7S1rrhiCyMfRXMU",
-	"zek1Zbd0+cNWuV+55QnOD+l4QO1KUXrZIZZdykh6vXU0hGsCbwTfxTGLXbEs3ueBFk4GTh99HkCo0MBx",
-	"0QDigNS/FjMycL6IfwoRSP4oJJmB80Vc4wa9T7zoQbsq7EUWGYPIF68pAfzk8xqxLQPqWVh/dnQL8qQT",
-	"NuTSgSs4UgsfMVHCy0SF1krPl6bRS/vEAI+uyZz11HVBVufLHqMw4RX5sgNanDCL0nxZwZSQ06qyC0Ka",
-	"yTiGo6kw23hAIWzBVZygkLTgXLFKs8aKOZroMeFhQOwcXDaSSb3WGYXpAg7YAU0LFQCrK0EQBIDMcWnY",
-	"tVfCrj1PbmksixQJsXFAZW2i9Ot2t/jrdtdDO5Ciu7CHmYjbDKWQorL8EQRrkGC3OaA6eBVmK4kvA05j",
-	"Mppzwk1ZF2thOZHUmaIdtaGkjCvH6iKMpjgasXgqriwdbxWFlOyiMQGhOsIhlb3JuG77lNQbUjMgZLrz",
-	"AT3LrIA6FuW1Ke8uKH8ozulQHDjXJE2UNne/jdH2o7cL+4YNaHp971jwaT8Kcd2Yw/MHtUJgk1B/RhrT",
-	"gH8yLIKooWNqDVzcVnLwMqAi5ApsWe0Q+ZF3jLxnZ1fo0U0PFDH+6HOxnvhFwuxxb0C18CaW3NwaI8Ce",
-	"BZVaSxZCLhjQU0wZDX0cSUFBRjKpypFw50HoEr4hQidJYln9CfEIc5X9LlbYBpKT+tSAZt9FO16NOXi7",
-	"QAzgPXHRMNdi2pgEYUx8VTs5Cn1COagTqriiUFzikCQYaq/O40gJnbz/6FHAfN6kICuNIzbEUdNn00fy",
-	"h4YRKBt4FoLxJkygkqMSrgqk0pM351Kd4FJ47TVbTaj7wWaEilb6TrfZanYBgSeZgA5h5i/+GJOk2Oef",
-	"cshoKdzrGUnQY5V355q/jMmh5PcBPQ/Mr4ChD2uqfvh5Lk7tS9CbgDV+RCfoxx+1BfvHH9EopGqDCfbp",
-	"Iw+0KQ/tiHNbiFyMEiHCpKAU8NwdUFTDVJ5WAQHw++WSEst1JETDZjPbJSV2m+g1jRYwVj0BEDqUo04e",
-	"rOBr1UIPcCsnOBaXDxJSbCIlgx/Ra/HCbahAF+WRIjQRQRzx/o8/yvNOXiTwHZIk2fH8ktkC+AMyJJQR",
-	"kEpUd5FnXANKf9PmdP2mjzlphJQTysMkvCHRIpVmYeNKoqf2CWgF7L25znZdkMrVdvV0LKqp0qKjXOUP",
-	"nMXSpgXNixMlfrxQ76q/roQI00SvmKIFwgkSJLNlA217sURMwXEglTTBKOopT6S2hnCZF5KWWII/YR2o",
-	"AlyXoo+sWKflnHfqDEq5RIw067n/p1I8MldDqFyZ4uyRqk+i/J4h165RHVhnXxgZfW9HHrRIyqng9c9f",
-	"QSASzELdmmloVx5u5hA4D2SCuTw3srXz/yi2wKSvPMoWef/irvwgW3K3zgdWpec6r6dFgus3ntZSFt+s",
-	"KBqQByIXhxMUCOQm50SfoOaIUIWSZeao3snyG8FSYsM05OaRG1+9k636+yempBkw8i/1k7hgnOJ64Noa",
-	"lVZ3Wgl/vmTeWo8QCPMq6HMNcL4rhGsZvCk94zK9b0hQQPTHK2N4O7lyyL//1fZ/+a31sYcPphed4fPk",
-	"zSF/1w3O9kc/Xb+gP7O3N78uTo78xx3ybC/89+H0VWt22YuvDubv2p+edMtImLlrnNqVspZglday7tek",
-	"IoRum0hPoaCsugXvg+7Tf//Vvfm1Rdv+4W/DzuTd9V+H41et6eHkeee32+fdxc+dj73hWXvidy8i/8+z",
-	"xctPP7df/en3Xl+drCJ6qbNxW6uQry0Vcj6XJLelAXHPWpWDvN31ykyhE1qQRKy+WkXudteT4q9cNqHu",
-	"gXFMVf4TBz5GERtn14Qsnk+Gz/zwdfj8/O2n8/ar8Jyf04s9//R8//x69usvp8+PmmTx/FPw7jx8HZ5/",
-	"+v3P36evn51//P3y+VHT70R0OH3aCn59HpUskazVVVJHvFYlreX6ntaR5ypFXJ6GymRXtl2yU++O9keH",
-	"wzZpdPxe0OiNurhxFByQRht3hl2/F+yR/VHJpPy7sVuZ72/lXPPSlpp2VuLS/JUN20jn/RyXzCoNA9m4",
-	"7HtZ2tr2ZpWJ2Egn9YSRklmZAJCHnJTgxNvSiIuQZ6APzCxk2EnRJOxYCTOJ5QC/jcZpFZgBuTxLWMub",
-	"VzQwHblRj/EzsSrFg10hgb3RKWo131WpN8XXqvRApJI9aPpasciSIQ1HKaKC0jgydDAxuFV+dOkx9VeF",
-	"ytg70+LnFTEy1bKZNF2Ig1HtLDHz7KTFR9UzhnzK4llj+FZPUf4FDRYPcMVanmdjnL+8dx1tEAfrRUdW",
-	"Ql2jnOpIl7/l8+kUxwuFm2VkcanXaSOD4zo3ppCPilFQcTh/WFGlTqfV2W+0241W56p11G/v9Vut351M",
-	"SKjzjgyzK5Z+1Wldtff7vU6/s/+7kw+4dE4vL8qxUmvfZ8pZXqYerIw+uaMYZ8UaOs8x1RxtBwzSeRTZ",
-	"gXvqcLej79ZNtVORdPZplobKie8h6dmKI6mBvFYGtqaYW6cLW9Emdqpu20637bSyaapt8EpTRkmWQV8p",
-	"m4OsPBxUMeU3NZ/Wly/1iwcvRZyV1A+2rDFoZ8Y4D4fRAgmi7UKZ697aR0I5NFaN8tTivQ9guyytdA3I",
-	"FPWa6lQ00u7Wa6Td3XbJZu0zCRiR3iQpqalwD/AnuWChMDqpMXoWaJCq/FweP0ktXmlNcHPuP8pA18BH",
-	"3dUfpbA04ot2jS/e4EXEcHDFmARr+eI6e9vgrW1U7+7UrN7d2TYr2FgpadFuQZk6FFX3+NsUi0KOL3MV",
-	"yw0+XEjp2QLwX/4hDFytXMfKJiZOLjzmBttXyB3aiWWDa1bXznCd2wmhS/Ydq+/ie1J68K4JuDp1MA2x",
-	"cqfWq32hBwGSiZliWdvrFT7JlqYxfZ1A4IqLYoLBrW0swpmxr6oaY5q7KsjcCcLRCPD6QNWzkwMxDazY",
-	"pVvM0RAmasKqmg7c2DPGS1DAUx+VQtsRTADtqr/fWFVQ5UNZDkvGPGlzt3JASfO9uFwa0saflo0vLFEL",
-	"5tswQTtW57tN3RLkOVCCdnC2VOtuYVt2uVbpAeAmPxrLDOmEDShC/oQxThBO4e6QBf1CCQm49RCilWzv",
-	"uQx6CMGxiWnApiiYT6fgYGGUuMqcpHLUKIstUBHtZYbBKMO2tdjslppuG1KohVebou3lkNaUCjyczqJF",
-	"HsUP7YA4p0NX0wKvC00CRsmxaNuMSaeQI8+kT3smztbLg9fL6NwcQNCOhnsFj5ZEYt0F9gDm8Kzitf8U",
-	"EqVXvy5taibXORhcunP0Mi9D8+3YiKe7x9JVAK5B6SbQzGPsDEjXRB1QjRyXYgeutuUeSrCP0ucH3oDq",
-	"0GOc5AxvOfxN7Q1DNZ1hA1pQATrjvAKl4hiFI+vQSCaEwsXE3ezLqrEBlSmaAcJjrCvGZd1caYHw746u",
-	"9wbc5zELFmsKP/YRltVoyg5j18o+1RKAre4YLZZNaDNe0mIzWiabUCejT14s6ZMlmC5ZuAUTu3F7e9tU",
-	"/TUoueUQunFLIlVcM1PGGpTLL64jDhsbzmOJBG9zVoYVenqBHp3PA1ex8ltVpNPcesdncUz8pDFhMSeN",
-	"IWA4LPLTVxgFtWXP5Zr8X7Kh80DPOxt/1EFStBCFWvWdjS73alVZS9XfdyqQ3Mu1fQC9WU+JX073qdDk",
-	"7VRrtKPvSIgFtRgK3hIssF0Vv5Y+XaXW17cQwOl5zwaC1kHNRg6qGjms2chhVSNHNRs5qrJ31JxOu2o6",
-	"nZpGk869GU2yCNFGxk0NIwZo4Lv9o7b9o13T/tGuaqRbs5Gts0YOCFbZUdLYMnHaQVz8BEejhvLkb9PM",
-	"ogaAFZhgPjkk1Ra3bE25KrBbuDJphwY6CyCLSCJxrlVigFJhKs0oS+VKV/QO20/H4UOX0Fd1H2W1P01f",
-	"tmRbbK9xEebXkDiQ5qAorb5ApXfWqAecMb7kVTJLl7LCzLUmr6TZNIn0rzmZk2B3df/LRYbNMEDty+vJ",
-	"7rKebBs/lCBgBraciVlzdNX1fQvXy94HKZNWLQ8c8jI0aAejiNFxIwpvZLT7mCUN855oYbeStQoq2Koh",
-	"pss1UlagUaJ2SlbJFcfHFAfkuFABRln9twwL+Iubxok/ymI3g2pXaIGD4ikkhB3smcqXJpZXmc7c1bHW",
-	"mCKC4ygk8YAux13XDKzaPUZDJk82qgYlDR5liV2QoNVEr6nJtUojgj1t4AIy7qggK2XQUDPblWHV8qNM",
-	"RJgVTZydrTdnH9QvnoukmJDNSPuBixZVHscTvOCei2bRvNDaBm1yaCC1qkErMsfsRCGmFhf+WB1r1vJk",
-	"rh5MXpP9lllZTUW56uAbSpPBJQVX9tX2VPbRizDRtqAdyxy4W/5px2uiCzKTR4nYLPOYSKowmqkci2My",
-	"oDKzSAegF2PueypvBWxdQEoZ5yq5BExz3lLhH8/kwGJekB+bFNmebGb/bn3aivUpq+3nCGxUfqvccJnt",
-	"ZaURBLDQIPCxtEuT+mL3rb7ZZlTmGjq7Pbx7tb5gq6OKVSm2xFinqRI8Vb/bjWW1D1qn73RbaexTelID",
-	"Y84Vxt33IKAHDgK6W8BPodGsqGZbzTJtWzOdZWWsKhUys1m+WszLaUwAzAJHvMqIU7PBdpWdrd2u2Ui7",
-	"qpGaJrb2tx2Ds2xO8tOFgFBWCWzgk9l/iFGp1zla/d0VYy8xXZjaRv/njFF7NRvZ2zZjldTluYfgnowc",
-	"BNK2LYrTwIpRYEa30okk2gyVU0Vr2qNevH52/ipVqveMUm3EvtwA1o7eeXZ29fi38ydFVq+KgCCh/hZm",
-	"EEtFnbNI5p9D+uccokmcypAeewwtawz5sJ688aWq2QzxWpZFIm3UZ7FpVi6qEImns8Tkripkgm8niihj",
-	"4MgGfZQbOMB+xfPRGyocZ2c4D6MEMWqHm5hiKYXFCHaRj2NZRBDTAS0ISdEgHqlpQPQ2DYVqm4SKbxn1",
-	"VeULqVZrWwUXjK1MqoAMouG9rY0HjKYjQkx0EGSZpz4KUJCzdloG8Tli1Ar66liOLgXGsTrRlm1IU6SJ",
-	"pZ6rgjXbVM6XlGooBp1b4u+69V10a1i1rAqXj5sCou+uqWLXDruICSepXXUddTc7ThjlvWq9QKq8vnup",
-	"fizQdPNHgNN3Zr8e3Pzcmb46un7R+/On/fHTbnDZxr8ffjzdu3ncoi87f73rkYuD5Lej+XmbvemuFxlw",
-	"6NSumr41ZadgEVYLwJwAfhJSFEU72muSOczU6SON3+o4NIHrCYmir5cm8MJsgIcP0P8baAIrR2ix3FOQ",
-	"brco3Mqtg5XHJyE0dfoA51oibO4mKhFhN/NjXVVc7sdK6hP7CB4oSCbtY5NuNelTWyUiPZKRsFWuIAXi",
-	"RcmtHTZtVbHLYdgbkUfsceVNGwHMXTbsc0BlinMGrdaY2qXzFmQhHZYMAsR8BvXGiM9ooMJ4Tbi28kWU",
-	"u4Ugyd6qvZUR4TUy2QqPhifhOSOCbxSYG4xPIvoXSS1ykN/Fli2KLSPDtOVyiwrxzsRkbuFKzrgPaPe2",
-	"gWnQiFp0TGI4KWaTGHOyuSAjh32vkoykXl6Ueap/tQhWW/hot1LhQ23KB5A+8lVuS25Vs90hRlGXTfnP",
-	"jD9Mi179R9g2rXiLrBKa1h7NHr/qTLbCZb4LO/cn7KitWi7taOuduPwLYsk2koCenr86v/ypTAQ6zFml",
-	"VqbDrR/TVRI/Jg4GbfuyJYS40thV3F2r3cqIcjb9ZAnPtLaniY2iLAn9rPgmdJz3ZXUDS2U6nepULtVd",
-	"kSjimSC9AvlNIf3atTx9TFUyUNaYJLgIUn2Aa2RG2YjFChEaUEIhg0lCIrk6AFA2wWLgP6LrvNYT404n",
-	"xIe4O6MszRWyopTHZkWyGFAGJ+S7NLZFaezGYrdyeUwz5dYlso1FLT2iexW2gDhZykC/95KmoonYbh8e",
-	"rGU7OkrFN02Vhzcf6Z5XiRlaH7ThBh7eCKQ59j/LyVwgin0XsgqFrGygvbhspA+nUFjSLCnvxhu1we8k",
-	"Jv1y8uL8ycnVWZmgdFBPUKohPdhlsMtFhlOd2qyxhlMI83wVHOXtEuqWlh7A9SnNOSomXMgKVtD4kPhs",
-	"SjjCaa0jRkkTnciozFsWX3PwjxnZIus/O0axckWpCFaFsa8dUga4NCZoK84oq+zRd/nhbvIDUDJ3R1r5",
-	"8WskDi8Xh3J6h52j9lpSQkFBq/sRDaxqj7mZh2vmsR4GLb+H9zqNgwPSbvT8zrAx3MNHjf1Rm3SCrt8b",
-	"7uFagYFXtDf85cD/tf3pxdH18+7k2f7oSYefHM5e74VvW4uLHnl38NfLNn3cvTnd//j70VouqnbXEjOs",
-	"Bf76KawVAI9fS7zQ9c7KhIteTeGiV9XIXs1G9qoa2a/ZyP4DxtKJO0OVTPkbxdBVf2ff81s3Jan9rA0G",
-	"Zi8p34xMrrBkoozQUU8iqol0VBkSlbcWZWOV9q1st2Ir0RTH17oTOVEjrihT0XroTdVJf5qN43A8SVQa",
-	"mMqoqyM8Lfn+fimonVgZICUtf8v4NQnTYqCrTYQgAhdFTmn//oAWh041EZSUpiw7J5UwqpOoND8twLxk",
-	"yABo/HxAdfI1OqHmVR1ypY1NhjYrc5b2rcSjAZX12RK2BTlS1ewTRIX6XjQmswj7RGeBkZuQzaE2SmH8",
-	"E6HB0hJ+lz3vFABF8iiykPtoUxkpMteVQWvHPim5dw2ZpogB7jfoSb2XIU/yf1E07VnRU4Uc8PWFVKkI",
-	"YxV6+c0Kpt+gOGgJ9vnL4LtUeJ9SIWylHUC8pCpTfddIKZZA8fUFw3XBEK4AyOJWQhtmBJecxHK8JK1Y",
-	"SDE5+aysjl1pgbcLuGvShPZ1sfmWovFNVaoB1WWpSqoQ26CF6RtQvE0LWBW1px4vzr+73b4ucH7lES3W",
-	"6Cm8ud5lVgcr7KtdXT9BVdH/60G7rV6NbjiJX7FErfCdgaSqv3tGErHdt365PIOirxA1OlyUVg26A/RR",
-	"WSLY1aqkss3zub5NmOa1TuliAf4NTiZwfM3mRc4liMrjqrahru3ChUYMEMsqdHjIgkXfrmrpWiUtXatO",
-	"pTugXjYlXZohPAma8yL3KGHIjwiOUZjsyhtTJ6qbquZpucZrshjQ4UL8H+1g+B8nCZhEoJi2hc1zLJ7K",
-	"QwGmgWMC0c27TXSibBBwc88CyKFS1XRPbChlQOOVgclwokj45VUWjE7H06VJVb7WgKrIxwxiVNEN/RZG",
-	"8x029862hQg4LKs+X6gKzUg9tNOqchAKKaJE96p12O+2AIdCHIGzmI3CKFdcRG4hGUim82CTW4Y0JwMr",
-	"2v3lURySHD6DDyE9zuUsDukY9qMEl02YhneYxWzKNPosCJXOWpVCDKPdqw1D7a4std6qHwssGVsDApHL",
-	"1u63O38XIJBkMySQQk5bC9q4mBfr4IisEyV1kNqIJP/cm02oFuRuihsnWfyrydWrQHG/HRTZmtghnc7D",
-	"2aYKA+DlYfH3VhvkFtu61qB2LtZFE/Vl+jBqQtYaBdsYDtF7goMoaPyuHtBMnLyNs7qe47Nch9FzynSU",
-	"s9vVtJs9UjD2n7eswggFv1yJsSpyZn3hO0aVwJHCZ0hzPHfd4roYA2oSJKX/FPAaZGxc6uvMBNQPFwhT",
-	"WX18uUL+6vD61qFXrhd8D3i7u2JAya1hTAtWB9zCakFrlZJg8dhZW96+/7g2pWgWqScbZhd2lgSv+4sb",
-	"q5lUmItyuafMwm065tapCPAVHHMJvlbg6N8lnu1KPMoygAsvpb+t3CMT985enpy/MJPIZO2tFH4kHWtm",
-	"CGY6arWXp8ITFuuWxUWQWaV1RB61dCUeQzi74JUUOGJkFbRwRediswIFXQjR0hFOukKsAQLX9WOFvHCR",
-	"LsVUNc21/bHCEaiG+90VeG+10+/uMiSGpWxpRXqx0YhFEbtVUqeUZwvhkNITRWPzvuROv2tnrbV6+s+r",
-	"xYycVoLYmdfODZod8/15HJPgJCk0noIVTsHXWXKC63CbM6RJD2quW8NsZ4fZWTnM9OzKD7R9rwPtZQba",
-	"aq8cqAlAzY+zUzLOnDG07ji/qYLW3XXM1HBC1a1oLa5X4PSvXcP6u4/7QUW3c5qQmOIIqJmTvwTvSIGh",
-	"4N6VUpklhakLMSuGFWfxbdUzW0+6yEBrPoBNxcBPaWudAWZgmUokhaYTVGY5AR9rJQjUTphYnc1YFPqL",
-	"3ZXQUE1dT8JAigrFhkVpEUzp0c1ATGi9sdTk8h2mYFtWl+IKnid5eBMjvGwb6im7nv9hRpj2khFm9h3c",
-	"6Z7Anb6q8+mroC/9XYwxlxC0VoKn9He0wHxDSE1lppgschPgNQE8k3nHAm7alaYasebEn8cQ2fDHZ2dI",
-	"cExicSELaU5cZJzEN/oeX96yuqo/o5A8SaZDEgiRUWfO7XhTfE1QPKferjh05ybdqP/oUbtz0Gw1W812",
-	"/7B12IJrU3HYcvw4DlytyYt5yUiCDCi6RAUHfAlVQUeyKaiemdZesDHCGemH5kurQd03CY1vNZgrBrDc",
-	"siBJMokJgbBEDtBUKQ6HhfcPMY7GOKdhq1Qgu72WVu85eI7l3hX0RWZuS849OdEUL0swodVJJq2heILF",
-	"6kHapQu/8PlsxmIJyP/zidWDUhy+vP/y/wMAAP//",
+	"7H15c9s40vdXQenZqrHnoRRdvuTaqnUcJ6NsDo/tTDJZ5QkhEpI4pgANQdlRsnk/+1toHAQpkqJk2cnu",
+	"ZP/YiUUSR6MB9PnrLzWPTWeMEhrzWu9LjXzC01lI4N9n3WZT/JfPp1McLWq92htOIv468iaExxGOWfRR",
+	"vNND8YSgWcRuAp9EKCKjOSc+/BiRP+eExzWndoPDORGtTQnneAz/9JhPClutObWYfIprvdpj7KML01C8",
+	"mImPzqKIRbWvTm1KYiwaU131/Vqv1h2Ojtqjzt7BwbDT9fE+7njkqH3kN0mTdA86+7WvX786ML+PzebH",
+	"x8xfVJnnRzFVTNGcXlN2S9EoIKGPAgozHYpGNpjmR3umfXqDw8BHfTqbxy+ZT0JUh5YbZBrgsJfu+l6I",
+	"cRoRn9A4wCGvTBNKgnhCIuQl3yLKIhSza0Lvjyg9xAn1keo8ZOOAvsJTgjD10Qxzfssi30HWOLZPrbMp",
+	"DsLqdGKx4B8iPkLY9yPC+b3yDA7CHprOeYyGJK/neyDIDaHwXUWSiK1DxDco8FHA0RSHIxZNiX+fdKFe",
+	"tJjFxFeDVSSa4tibyKMMxzGJKPq/f53U3+P652b96GP9w//+7V4o9gvBPomqnz9oAh8AsQLOAzq+H1Kp",
+	"bt7Vz/GMRKfMJz3Rp5hoEJH7OXxe6D28Fv/AzkdUbP37Jgrwjzlp7p8g5+oYW4M99MmHYsYQn7AovkdS",
+	"6M6sUyZGIcE8RofIm+AIezGJ7ueo+XVOojXubfSneB/NcISnJCYRYvMYsRGKMB2T+yFRtscZHpPL4DNJ",
+	"UWvKeIxasq0t06hdjTptkGrMqYiAEsjDVNxXQ4J8op5sRqV2GZXuYdYH1WZ9oC4fuBIDjmaE+gEdoxsS",
+	"BaPAw3HANpRdDpIJX4keaEwi4qcvX9Ejj4MwNP2OWJTqu3EPpDmsRprDDGlivLEcd5ihhW4ShxHB/kJI",
+	"z3NO0HCBMGUgx805ie5j7kfV5n4kjgrRl49jjK7JQoxWbAQPT0l4ivmGZ8VRmhCmh4CjQO6Ke5h0q5L+",
+	"9rHV7KHbiNGxfZWyyFwlG824lXM65je/xYk7tU/12XwYBnxC/FpvhENODDFa1YjRktwv+FCszhsqd+WG",
+	"x1+rlV543axgKd3wQxGg2n3QaqcJ8CKIN+P5Vjtn6hMs5v7ga9+pNvWOnDoojNbWFNxKPs2UmLcBJTpp",
+	"SpS0/1AE6VYjSFdorSgi4wB+DxiFi8pcD5uRo1twK4hNIfsi2yWFmfZetWnv6QMxWRgEc9pounvp6dq3",
+	"PLR6z5fAfrU57/fMrXy3E28/me5Z9r6/hyPPzLOa4Nc6SN3wUtgVQg5jKGQbKo4tS+Z7qZv+J1kI/vnN",
+	"Fqc9RmMcUDRlEUHxBFMh+lua0j3QpV3t2G+3S+y485mPN7wF2ulbICLoFnNQOMT8UBwthPQbM9WHuXru",
+	"gxLVboG2ugW8OY/ZFChhHX/STrW5SNzO3AWFvegtQz4FPN4+Y1SRhlpw+ssralNjriX/vKF4Hk9YFHze",
+	"prmk+JqrstypG3+KF9JI68XmmosJxXQTG4q1zk9ZNAx8f5tG6OJZV7nZ5bXOZkSxm5DK4onQgnE8AQP6",
+	"lMQTtskFYN3tr1iMnrI5fZDF7n6sxNLiNZg8n3sTOGg2mePHZp5Yf4ulCDMSc34IQa6KWKtl2iHzF+ae",
+	"w9EmNi9bjFUOOXRG4yBeoCvG0AvV6n3Pul1BlW8f9WCmU0wXCMcxmc7iDXwtbVttZwy9FM2pqfP7n+pe",
+	"BQfsnvFKkk8z4sXERyMchPNo/QXeS1s0YxJRHKJLEt2QCMk5bvUS2ms2q2xa+VoPiesQZAW938Q8NxBS",
+	"Vbd5UomQfoYhmSJ/HumunpH48aLvo1sWXY9Cdtu4ByK0qxFBiWjPSGxGcycitNchwr0SoFONAOosO42I",
+	"EBW3QoNOZRpkem08yP7/WOE+l69J0ryRUvRWSNOtTJpMrw9Fmr1qpNmTpDmZxxNCY615b4VEe5VJVND7",
+	"Q5Fqvxqp9iWpnrJozGLtfdwOqfYrk6qg94ci1UE1UikH0m+2NWcrhDqoTKjcvh+ETFXO607GoBBwNKf4",
+	"BgchHoabSCfWUX1S1Oz9z14MTWo1KRKIG9Jj01lIMp5SH8vese8/wbEYWLvZ3q+3WvVm+6p51Gvt9ZrN",
+	"9zVHvHDJ5pEnXnlLhjWn5k0wHZPMV+3mVWu/12332vvvzTvmw9PLC/GjMipcWDYFmHZntD86HLZIve11",
+	"/Xp31MH1I/+A1Fu4Pex4XX+P7I9qTk3adnu1PzAlDZ+Rf6i4wIbHpuKx9hWfFvUz/eefnZt3TdryDn8f",
+	"tidvr/88HL9qTg8nz9u/3z7vLH5tf+oOz1oTr3MRen+cLV5+/rX16g+v+/rqpObURkHEYxkHUnuOqeCV",
+	"EPP4BRuzeZwlR+uq3e4193qtznv1nvryCRMfaksfRDcOgzD8OArxuNarxdFcPJ9NGCWv5tMhiWq92t7e",
+	"Xqvd6e7tHwjG4bHs6zLG1MfSEaZNoz3xPTDXat69bGdEzhSzWCx7Ofc8wnnCtHQehiAmmSgCCMs7UXYU",
+	"6aUWTEa4FwUz+SdopM/fXiGw341YhDjx5lEQLxyEOTI8jfCUqZNkFNwQE8qiYn94A11NyIC6Q4IjEok+",
+	"XdMS4t6ETAmSHQ8Jh2Y4nhL19bHQv0LxM47BXAYvqKiiUcSm4u8BzbY3xQsUEnxDtD3CCtdoDKhgPsmK",
+	"tV7tMYwLkcXzyfCZF7wOnvfffO63XgV93qcXe95pf79/PXv32+nzowZZPP9j+CwMh/TiybB9EXqL/v7b",
+	"xfPr929bN/2wddTw2iEdTp82/XfPw5pTCwQd5WhrTo1KjkqT3amZ2B9gBqcGcwBOm+JPLwgdx5Na77B1",
+	"1HZq04DqH1pmuXksjnI4avJ30jkWH+Qtb6HZcOf0ov9k1zFa0k8cTJYySjWA+Mx4YU7PRoqgFU8HoM1M",
+	"DM1QpuDAKSPR3yIyqvVq//MoiUB+JJ/yRwXnCugL1BcbrH+eT5f+uQmxYCPpp6K+VBfBpovDUMYZ+kTs",
+	"DAfdTgg1j+R1ghGXOi/24oCOB1RsIYyGEbsV7Yg/KMKzWQP1Y/H+BFOf+Chm+TT+iSMcx9i7Fr/ExBOj",
+	"HdAdwUxN5GLxn/qIRbc48okv/uWKUQUqGFG+hmezUF/0EDwUR/D/k4jNxxM0qF2Jvwf0CuyYZ9SfsYDG",
+	"ghoyvnBQO0bPgvECI9cLA0LjU0bFWdSQf/XP3V0HcSZ3qxRepLeeI4/NaTygeIwDCl3iWDOWpjSmvrSb",
+	"mncCDjQMPPITd+C5oN88JmJ+HkHDkHnXiI0GVMd96LZ8RrQjcDTn6hhQ/YGVtoFeU7HON12xEv3zm339",
+	"7THCdIGguQE1jp1gTFlEfAdRcpO4NbJnSbvZaTQbrVancVC0+9/Vz6hfF8xX75/XbFbObOcCwaEPAzlX",
+	"XLHMvm+BE8UuQYyGC3Q5H8qzVYYZYh/omNikYWdneE17UTG/lheLmSGMQs0MAtOSiQXpgdkz88kIz8PY",
+	"fK5mOmQsJJjChjzHY3N/Lk9JsPEMj4nYHRGJ5xF1JEeJm0ncAq3UKFv5I5wlfeSOruWIEzeYzqe1Xqsp",
+	"/gcnrvrBDDugMRmTyAz7MvhMlgf9C7uVdsMgJlOQvMX4Jyz0eWqs7WbxYKHl3KGKr+yxrhzou1O1YX2S",
+	"f+QZbpB7GVzKx+g2iCfItcJ3XWAf911dtvcsYvOZ/D2IESch8WJucVf6ZvDJlBXvC2uEm574V9ApNGFN",
+	"2gyy2szH4vXM/JOxGQJYJNnS1JNxbmv+ZowrZj4T762e8vbXPBngtqYsdZjLBY/JNH/WHJ6hKb7WGjDc",
+	"5zsjCNOAcSP3LRm6DnJPLy/Ef16yYRCSk9nM3W2gC+IxcckiRpG4DBYq9wDuJ26LTK5Rxlxxy7i2luWm",
+	"ySRVtQIqpeZUUWDUh0KJvPhVNMVnjHKZqpU4GEENoTGhMeicidjw6A8uVQU7xavAcVmwcPrLR/CSGES1",
+	"hQZF/IzekJDNiBx9Dkev8MAqdiU+Gi4sVQKO5NzrNm1FeioNMncmj3LJlJNHvKQsBfmWsCotiPe2TONy",
+	"s15DjFl5O74ncrUqkqu1bXJlPT82nbR7TBqZHpBO25viSZ7TECZ3jhchw/4VY9Kne/dDpVXlUGlt/VBR",
+	"Fj/j/AbHdyQDr/a76J/B48LjQ4vDbyyT5RaWuVNlmbd/uBYrDH6gdDfKb4X+QFEcyPjsazKTumBAxw1L",
+	"G1FhDgMqL0W/gSxrrDT3BFNxyc5jbazGyJPOM3G+T/ANkQq48eSKaxhxdixtQpR8iqXCAyo8jlWEqMdm",
+	"AeFCdAlozJIRSV1O3QeCXhckjhb1k1Gcp5OcR4SLS98o/knEG45JPQymQazC3kC6EMJBEHMED5D4WPyB",
+	"Y81HyowFyi66xUHMpd2bE49Rn6M5jYNQ/EIb6BSHIUdDMmIREfO4ZfPQR0Nigu1Ag5bzsWSDMgWhSNu8",
+	"YuwlpgsTrHD3PSzjLlbs4fbRVnk3G8KhhIKAa6lArE46rQB45RjF0UJSE2HBB8i1mMLVi9NYg28u1XrG",
+	"DFZZr6IKYJQLd/dlS8XIbUGYa1UR5rZ+c6YMpcsZqzIre3UgfD6FwNf8HyqgOCXO9mqNdLe5VhfZkBq1",
+	"LvlRBMfi2J+I98UVMMHhqH4bBXFMaEPP7BWLjW/srqzbrcK63QKaJgGBK1vYsuT4iiWZLnBSFZvqFbUh",
+	"6JJFKuZSJqKDETSJ0Nwt3A62D/h72hQHFfn5YNtnT5lDvmF1ZhxpKiqDaIwR6asNxPc4PI/EGsSBoJWy",
+	"gaa7PJPwE67JClc2F53h5MJh58JJB5aDmdXil6ztNcfkWmAklgKKhbiBI4K8CfGutRjBY0toYzRcWI5G",
+	"bcAtYKrQTsRfJnFy4TpWpqi24IsrWuwA5YFJXAGif8vO0d7rrrBzOLWZlQC/PA47i2zEoimOwfxqshZt",
+	"o0r7cGVnMsR9qacTxAnngpvkdQVma0wRwVEYkMiO7CGO9g6BH1d9oBxRic3Ocr5ZQ+w2j/ZXOwrVL2z4",
+	"B/FiMep0YJHZHb0vGU7TTvCyDZZu64JwwYhpJ3fZ5y/Va1bMRfnrMa5JW5Y2i/3LdOXIAX9YOWM1yqX5",
+	"eoxdBwQcYnKnxWTKVzoek49qCbFxFOGF+BvixVc0IQ7EpVmpQPPUmPKmZvefw4iKAdW94THK5+JiiRm6",
+	"JmTmINsQKiRfJDtcPnas+6HIFBfEnIQj68xINoo/l7fSE7zgy008ZRGaaB+Kjxc8LepJQW8HI9leOiRh",
+	"N7c/WngSQas/cTiLjpE7Zx/VXnUNldKbN+dIWt5j9spB344hWGbyuWsIqq5gg6o3SmZtCoJqNnOZm2Ce",
+	"FVcrvPS1QmzPinb055D2Jhq0gnlybfr6iop+4gjehcXMnI1gE1/ii7tdnjrBWZomIEYifV86YBhRoRPF",
+	"JpSca/WrHYi0ctbi1eqTtgOaVp2u8N7Ka1T5PBLMrENxorTaNoRLA50MwWwCGvYsXiiyJV4T831IOK96",
+	"IyuopVqv9n9/+/f//Wsw4IPB5Ycvh87Xv+UdBNKD/CZayc4X5sWvKmZrYbC61uGRlMjOY3GYacAOY9eR",
+	"4o/KEAaGYnQURFPiS48cCKQLBP3n8UrmwJHbNfdgKdyRa8cH9SrGB6EdTGUIyoC64vWPgZBosQ4medN/",
+	"An8+DSIyChfo2RsIPoJ4mTdv+k+knQ88NsmhK49m2E98QAWN2DyWEa5yQ6EXRLAFd5AfjINYBpi4DfQR",
+	"/T/0D/Rv1EP/i/6O6q40lJVLeRaHJXBejY//7x//7v3v39OoXgmfWbySsZinRN0GOpH/IEr8ZtMZjtS6",
+	"izlFZIwBigl5mJPUptDp8yUCcSdvZOnzNUdGkIEvCZxPlvg72JJXff1iwKiD3ly8qHM8ImiIOdnvmmnM",
+	"xO1Fx7tL51M7I8HvF9D7YyGhUxpdLsHFGw3kKrmw4YH7moudeDvBMboFW27E6PhYvBTjhgnzdRU/jwJ1",
+	"TKkny+LQN5Bv8zY4ANLlSO5K4njJ84NVQh3FyWMyQzFj147Y0NMgDAPL0GlYL6Dxfre2bJR0aiSB71s+",
+	"UuAhHBfrtHa1mBEdx1AqOKRetr8uGg8Vsm/gieNLh/qBN18MpJE7IOZ58ygi/klcFH2lichjHKnQXDNR",
+	"H8ekHgdTksfIbB57LO+2fzshYCBImp57HiG+Cs+i86ngCh3469SequS9Dzmd8JUREm465MDVlPFwGK6W",
+	"dfXyZ5cuvRiZcSRzd2xOTVG7kNlfBDyH4aG36kqb3DZL6lre5Hj5UO6mPScz+u5U5rPsVizY3rB5OIpU",
+	"oEwDuSdvrn65/P3y6uzlxzeXZxcfn51dKQtXzpPHv/efuIhPxGUY+Ki732w5A2oreD1tt8KxRGo1F1V9",
+	"TGI0CtkthHuqqHStDkg7E4R2csu71hhQ9/LN48vTi/7jMzWK16+fvTh78fpZ/5WLdrrNVnsX4N1M0Ptw",
+	"HptQUDlLBxlTLaOxEHgRG41IxAeUMvSMsXGobF4qalRv2kzPZ1c1J+dHQZTlB6cXZydXZ0W/n5+9etJ/",
+	"9Wz58ZvzJ7mfwYSXf/7t5EVffPD09cWz11fnJ5eXb19f5Izmaf9V//KXVW9dXp1cXK166fSXk1fPzlY9",
+	"P3t50n+RQ65k9WpOLYfD8n9VJM4+MTTOPjBUzD64PDu5OP0l58GTsxdnuV8UjXWJDPkvSDosHfZO7VMd",
+	"NmQ98Hmt9y+TXJLLc4Ff63WbzeZXp+Q9RSP1bqv4XUM19Wp71asJs6ovOsVfGMqrV7vFr2rKqjf3i98s",
+	"5HL16UG+mbuouYLNoBo7XK+x/D2j2joqIW2Wf+QnreaqT/TOUu+XLHR6s6n37dXO33/w4n6Kg4q3ZIWX",
+	"0/y23ywbQZp99pudFYtRuL/V9901vzfHgPp+f83vU8Teb+6VkSWXAfZTPFN2pugPWs2vH5bDIQMa8Mlm",
+	"9sksfvb6JkHbHFX2pYE/XpLlskOw2swTf9KTvxTCfY7UmTOvZTEp0TYgFMhJBJjjlDEoDOg18nAUBXZu",
+	"HCjnFQTx7FAqTupu8mselb47STZnkJuxcWUfJ9pJGX129fpjDxJZZGYLJ/EG7s1N7JkZkiXTWE2t33AY",
+	"+EG8yHGWbdvnsMYW+omjnEtS6iOVLA2FWmzBrKoTapv7yRD/O99Sepzf5nLY5CB8mVAz6+X0q9JYW51k",
+	"gnauRZ355CeOxAvHYMF2v6hvv7rwK3eSnG5p+ZcGSsylfTLXtSl/qDREob4vEUihksKwVWslJMrX/s8g",
+	"FQa8F1K1loZiGRHMYSqQCo7cT3XxFndRjIchQePghnBEsDfR1Pnl6uoc8RjHczDaDyj5JNRpSTTXEpV6",
+	"CNjHRVMcXXPlzvZJVg/Hvoy4hDApo8IzSnhjQK9SP4o+xLniFmKRu4hQX84HYTQjUcAgFYhRInP8MDWm",
+	"+wFlVGOSH6cN6Di8xQsOxWcgGBnagwFCi2kbQRkYQNGz/ZJnByXPDkueHRU/A6Tuomcl4wR856JnnZJn",
+	"4gw3ntZSeqhCUGUFGMrKDpQh9Jch1peBuJfBnZdhgJeBZJfBRpdhKJcBDpeh85ah2JbBuJZBmhaCfxaC",
+	"YxbCR5ZhLhbiEhbC9xUC3ZVBw5UhppUhiZVBaZVhSJWBJpXhBBXkmOTak+B8tW1JZWeTPMNrvTbEIBSg",
+	"lpSqvmWnW17rCl7N6qBCYwcFjakA5ruP9rCgA1A8sgl16439qKBpLYCVtL7ZZOCMyutRWgO231+rfHVm",
+	"G9ENTsySVs9UrtA6TXaKlsIK3VizyW4R4xDqp2OUhVC2BrHzbs68jjRC6yxiHuGc+NLzyPloHoaLFXNQ",
+	"F69ut2u1a5djXNnGx8JmcismGYm6Ssvtyi1Xae2goLU7lfCp0O9hWb9Vy+VU6OeopJ/cajSr22ytWtvi",
+	"ei9rHieJGFU0haK6Kht11F7VUU4Vk4066pR0tEFuVKXCGyuZLVuFo0K7eyXtlpe7qND4fkHjJcUlKrRa",
+	"tN/vWL5hdc/tEu5aozpChY7KuKty2YFV/aQ3ZasI7H99dk2PvpMLpr9+q+kd0M3Fqt+g1Y8ZOnQroMOv",
+	"3U36uGh1qoCxr91JO3VRtI9K8c/XbX0vJQ7spa6MPLjxla2l6b6Xv5uqoXpX6Ku9cV/r9dPZrJ8cgOoN",
+	"Fuhjao+s0X0OCPRG3e9t1n0JwPJGw9jfbBgl4MUbDeNgs2EUQgOvP4g0N3aqYfDmdPMhsUOXRPxqLcUE",
+	"H4vL+LuN2LVN86WhnwAlsSL0U555eYGfL9XY0+27dB6GrqNyiMdi6dkIYRQGPDYp9hoCRTrdtGQhBiC+",
+	"lrAmEowqTeBZCayfzL0cE4XoR3zHwvJbDrudFULtmYZ48BmuST+/BQu5eZVDEV50EA4501kN7ru6urPq",
+	"fd9FGjnLANX+OWexhOOYEIoiMmNRLFFL1MbK99ywGIenbJ6XRZeBEJSlxQOKVBRuFY9mDqsleT/5Drkv",
+	"q5OH0sOU/ls0CkjoG7xUIaxARKT8SoYs8AY6gWqoEBhtfCghuyVR3cOcoBBSNsCFAlCJAwoglmFeJsdH",
+	"F+2YeqrQl2vBMLuGdxPnzijEYy5r9mA+oG6C5OzuNoSoLluWY4VcDKu0siWgD+iOW6gRuLuAICohDkjI",
+	"iSoCaBw8Wk92UEC9cA5Kv1EFBlR0dU0WAHgqXWeFvqgjNwNA+qWGPY/MYg5azWsIP631akK6WRe1eoo/",
+	"2VxhM4LiJnE8X5NFfYo/1UObX+TPdgoHrn/+YOVxfPj5bzYvyit/HY7MHjorONRoYxJriDtoSqIx8YEX",
+	"hwtZoJcqByGPWUR8s0o9hFM8jAC5R7x4TRbOgMrjE0Vkym4AVsiB1QMhHVLdBBuFZBQrbMCF+EE6QkW3",
+	"ht9QNA8JBzBbV4/XBcTexdIiexB9UbuciWHBvpOLGTOF9f0gy3demA54khhl2Sg/D1BiHitawx4HGWSC",
+	"uawcpmOr5c2AKItQyMZjskmW/mEOg1zYMTPLdwEechbOY4ImcTzb4bvGXLcUnBUSDM5lMSWOJuKw0HXZ",
+	"GSVW0ueA4jBkt/zYyCRBnM4JVSmF8i6TeMXKD2wmPI+CTHxQs5s3vUtCfVt4O2U+2TAUY6283y2EIhVn",
+	"LlpQn0uL9hq871GchkmALbaTuT0cuDrgCqm72Wy0TrtS6l9hKpo8y4AeD0HvzXOX0+DQP/HEcqcA2WTe",
+	"cgEWeVUQkMprK+mmj5TNSLdFYpjza8v02ELUammIqiTj5qgBK9LsKbl9uOz6ZfjypZXYJJ3erv9RmL4H",
+	"tjbIqJe3DsAQqqPlFb4JxhjNQhyLc7l6dl95Mr+g7f3m8Cs5C/hJSCsvKlFDJ7Gru1oTRSnVcl1CAgnL",
+	"O3CoponsyutQrNiQgES0m782SU2UMg3YOE6S9Pgl7KCC9PjlzcLz1NKTNKyCjs/F3OJF0E1A1lOCZBK9",
+	"lZRrAIlzGR8SjC0aWD+9+0xxn0K+TNnZRUsKdqI6E1r1gdZN/ZQomgboIs5T/5f6s6sPVZsWcJhGBa08",
+	"r3QFo82mZvdceX73hbOSk1tpM7mu7gGeKy5Vl8RTmmtrqADKsgYERCE2wDGacwjsVGDo7op+XQXKzaLc",
+	"Ua+4ktLX0crletAboNJoSpIH8Dozm1aw7KzQky0YF8826ljrkpyeqqzVahiry1jdOtVO+HR4hDjqh4TQ",
+	"5LyvAH5SWEdo1Q5wDKCGGaueqEVgxxzUqePtQ8EVc7fwfwkE9r0F+4tR5WfdA2Zf5aR7PbvSnHvZZNkw",
+	"7k7i7zPhXgryIxIRWnSrBdLmipVD/95hwB7mDlmd3LbxHl9J57szU7Jk3yVHXca5V5+rCxRK1DtZ2kTi",
+	"+Qr+UhYVabOnORoXeruEwdQbUPcN1WepK0SWkFinfCbUCu0AD9wGlCN2QyLkvghi4u460o4u/0pEajG2",
+	"Ac1EUel3zWQyaAtJEUbRWs2pJePLdZr9lsB+PYRB5yZjtCvOIjLlD9OxUUQDhFnq4353NSLospkmZzDL",
+	"HCUEAVV88RJqL8Kck1qPyV9PtYT0/O1VbamKBFSa1J62FPC3qzxsjmQ9Fhn7Kbyryje6aBaRUfBJmmF5",
+	"MKY4nkfEGVCXfJq5DnLpcOSa2mcgTYznQml1A86VORDPfddGwG2gk6TSHWQseSEOprLc34DOZA0AB1yl",
+	"XDsJ7bpJypMUpyrTqKo0Fj4/yDIwj+TYm8TxTIITB3TE8tkA/ELIdgwBgidHGFFyy2VVp1xtNqASRmhI",
+	"4ltC0tiEA5oD4AbobY4EbHPQ5eXrC7ESCrDNQd6EcUJ1UR1jlnGfhuy2IYapDUDu7oDqRUj06QxAHotI",
+	"A50l54/BXx4zoKYsVwhnBaMEnZz3GwM6oP/zP+g8qUpKfSFEEn9AoSXpj9OSu3kt4LJCBWSYhYsewGhz",
+	"Rwq+IHyDtwjOVZVbBsOHTL0BTeBurIeBzxvo7QTH4MPIT0UbBWGIMBrjmVYqkjHN8JjwAdVp37kJb0yu",
+	"mYH2dpIip2rwjjwl5EkuuJQzgHKVaK+ieaqT0GISSgxCn3nzKYGyembE5pjRZx7XxL5KiifoM0ARG7mP",
+	"brquCleADDcoDauKJPSWdvgOFvt/xQ6HDTcKPu06y6r8zu2EgSUKh2FAx8cGlSdTpGvXSdcyg20qDgm7",
+	"npuTV+vMVNNkY6mrSKXVrnuGTnRpAjEHHXALG18wvXTmdputAoduyz0W1yycE2COKCljlbTWEVdsbuSj",
+	"aI6iOb2m7JYuf9gs9is3XcH5ULTUrpGllx1i2aWMpNdbR0M4JvBG8F0UscgRy+J+GWjhZFDroS8DCBUa",
+	"1Bw0gDgg9a/FjAxqX8U/hQgkfxSSzKD2VVzjBr1PvOhCuyrsRZZXg8gXtyEB/OTzCrEtA+paWH92dAty",
+	"pRM24NKBKzhSCx8RUcLLRIXWSs+XptFL+8QAj67JnHXVdUFW58seQ8mY4nzZAc1PmEVJvqxgSshpVdkF",
+	"AU1lHMPRlJttPKAQtuAoTlBIWnCuWOWUI8UcDfSY8MAndg4uG8mkXuuMwnQBB+yAJoUKgNWVIAgCQOq4",
+	"NOzaLWDXrmsqwzJ/AWLjgMqqTMnXrU7+162Oi3YgRXdhDzMWtxlKIEVl4ScI1iD+bmNAdfAqzFYSXwac",
+	"ygo8pjiPvbCcSOpM0Y7aUFLGlWN1EEZTHI5YNBVXlo63CgNKdtGYgFAd4oDK3mRct31K6g2pGRAy3fmA",
+	"nqVWQB2L8tqUdxcUfoR6xuLAuSZJorS5+22Mtp/dXdg3bECT63vHgk/7WYjrxhyePagVApuE+jPSmAb8",
+	"k2ERRA0dU2vg4raSg5cBFQFXYMtqh8iP3GPkPju7Qo9uuqCI8Udf8vXErxJmj7sDqoU3seTm1pC1mkGl",
+	"1pKFkAsG9BRTRgMPh1JQkJFMqmYm3HkQuoRviNBJ4kjWvUI8xFxlv4sVtoHkpD41oOl30Y5bYQ7uLhAD",
+	"eE9cNMyxmDYifhART9U7DwOPUA7qhCorKRSXKCAxhqqz8yhUQifvPXrkM483KMhK45ANcdjw2PSR/KFu",
+	"BMo6ngVgvAliqGGphKscqfTkvC/VCS6F126j2YC6H2xGqGilV+s0mo0OIPDEE9AhzPzFH2MS5/v8Ew4Z",
+	"LYV7PSMxeqzy7hzzlzE5FPw+oH3f/CorYYs1VT/8Ohen9iXoTcAaP6MT9PPP2oL9889oFFC1wQT79JAL",
+	"2pSLdsS5LUQuRokQYRJQCnjuDCiqYCpPqoAA+P1ySYnlOhKiYbOZ7ZISuw30moYLGKueAAgdylHnmJLc",
+	"RugBbuUER+LyQUKKjaVk8DN6LV64DRTooi6RjoE44v2ff5bnnbxI4DskSbLjegWzBfAHZEgoIyCVqO4g",
+	"17gGlP6mzen6TQ9zUg8oJ5QHcXBDwkUizcLGlURP7BPQCth7M53tOiCVq+3q6lhUU6VFR7nKHziLpE0L",
+	"mhcnSvR4od5Vf10JEaaBXjFFC4RjJEhmywba9mKJmILjQCppgFHUVZ5IbQ3hMi8kKbEEf8I6UAW4LkUf",
+	"WatPyzlv1RmUcIkYadpz/3eleKSuhkC5MsXZY0rc6RxA5RrVgXX2hZHS93bkQYuknApe/+wVBCLBLNCt",
+	"mYZ25eFmDoG+LxPM5bkhDhMlqciM9TwLTPLKo5RSAhkWKz5IFxuu8oFV47rK60l55OqNJ1WkK3xzRn1B",
+	"q/45vLyiwkAWtVycZFBHkZsEFX3cmvNE1ZOWaaZ628tvBP+J3VWXO02eEuqddHHkPzAlDZ+Rf6ifxG1U",
+	"yy+brk1XSSmolVjpS7aw9QiBMC/DSddo6LtCEpeRntKNLnMBhwT5RH+8MuC3naka/f7Plvfb781PXXww",
+	"vWgPn8fnh/xtxz/bH/1y/YL+yt7cvFucHHmP2+TZXvDPw+mr5uyyG10dzN+2Pj/pFJEwdTHVKpfVWsJg",
+	"WssVUJGKEOdtwkKFNrPqyrwPuk//+Wfn5l2TtrzD34ftydvrPw/Hr5rTw8nz9u+3zzuLX9ufusOz1sTr",
+	"XITeH2eLl59/bb36w+u+vjpZRfRCz+S2ViFbiCrgfC5JbosO4lK2ygy5u+vVpEInNCfjWH21itytjitl",
+	"ZblsQjcES5oqEyhuB4xCNk6vCVk8nwyfecHr4Hn/zed+61XQ5316seed9vf717N3v50+P2qQxfPP/tt+",
+	"8Drof37/x/vp62f9T+8vnx81vHZIh9OnTf/d87BgiWRhr4Jy65XKbi0XA7WOPEdp7fI0VPa9ou2Snnpn",
+	"tD86HLZIve11/Xp31MH1I/+A1Fu4Pex4XX+P7I8KJuXdjd2KHIUr55oVzdS00+KZ5q90jEcy7+e4YFZJ",
+	"zMjG1fGLcty2N6tUeEcyqSeMFMzKRIs85KQEJ94WhmcEPIWTYGYhY1TyJmEHVphJLEcDbjROqxoNCPFp",
+	"wlquv7yB6TCPaoyfCmzJH+wK0etc57NVfFfl6eRfq9JdkagBYBbQWkiaDEnsSh4VlHqSooMJ2C1zukv3",
+	"qrcqrsbemRY/rwioKZfNpJ1DHIxqZ4mZpyctPiqfMSRf5s8aw7d6ivIvaDB/gCvWsp8OiP76walp6zmY",
+	"OtqybOoatVdHulYun0+nOFookC0ji0slUFskak7txlT9UQENKmjnX1YIaq3dbO/XW616s33VPOq19nrN",
+	"5vtaKn609pYM0yuWfNVuXrX2e912r73/vpaNzqydXl4UA6tWvs+UZ71IPVgZqnJHMc4KTKw9x1RztB1d",
+	"SOdhaEf5qcPdDtVbNy9Phd3Zp1kSVye+hwxpK+ikAkxbETKbYm6dW2yFpth5vS07N7fdTOe0tsCFTRkl",
+	"aQZ9pQwUskyxX8aU39V8ml+/Vq80vBSeVlBs2DLdoJ0Z4zwYhgskiLYLNbG7ax8JxThaFWpZi/c+gqGz",
+	"sCw2wFhUa6pd0kirU62RVmfb9Z21g8VnRLqepKSmYkPA+eSAhcLopMZCmqNBqlp1WbAltXiFBcTNuf8o",
+	"hXMDH3VWf5Rg2IgvWhW+OMeLkGH/ijGJ7PLVqe1tg7e2Ueq7XbHUd3vbrGADqyQVvgVlqlBU3eNvEuAK",
+	"Ob7UVSw3+HAhpWcL7X/5h8B3tHIdKZuYOLnwmBsgYCF3aI+XjcRZXmjDqd1OCF2y71h959+T0t13TcAv",
+	"qiNviJVotV6hDD0IkEzMFIvaXq9KSrqOjenrBKJcHBQRDD5wYz5OjX1ViRnT3FVOmo8fjEYA7geqnp1J",
+	"iKlvBTrdYo6GMFETg9WowY09Y7wAMjxxaCloHsEE0K76+9wqmSofytpZMkBK28aVt0ra+sXlUpcOgaTG",
+	"fG49WzDfBjHasTrfbeiWICmCErSD03Vdd3Pbsmu7SncBN8nUWKZTx2xAEfImjHGCcIKNhyycGEqIz62H",
+	"ENpku9plhEQAXlBMfTZF/nw6BW8Mo8RR5iSV0EZZZCGQaJc0DEYZtq3FZrfUdFuXQi282hBtL8e/JlTg",
+	"wXQWLrKQf2gHxDkd55pUg11oEjBKjkXbZkw63xy5JtfaNUG5bhbpXobyZtCEdjQ2LLi/JGzrLrAHMIdr",
+	"Vbr9u5Ao3epFbBMzuU7Y4NL3o5d5Gcdvx4ZH3T2WrgLwI0o3gWYeY2dAuoDqgGqYuQRocLUt91AigxQ+",
+	"P3AHVMcp4zhjeMuAdWrXGaroORvQnHLRKU8XKBXHKBhZh0Y8IRQuJu6kX1aNDajM5/QRHmNdXi7tE0uq",
+	"if/wiq3lFftgYIMeM3+xpqRkn3dp9afo5HasvFYtLti6kVF52YQ2oiWVN6WSsgmtpZTPiyXlswAtJg3k",
+	"YKJCbm9vG6q/OiW3HIJCbkmoynamCmSDJvrVqYmTyQYKWSLBm4xJYoVSn6N0ZzPMVRT+VrXuJGu/5rEo",
+	"Il5cn7CIk/oQ0CEW2ekr9IPKgupytf+v6aB8oOedLUXq1MlbiFwV/M4Wmns1waxlF9ivlWDEF5sGAE5n",
+	"PY1/OZGoRO23k7jRjr5QIcrUYih4S7DAdu0BlZTvMhtAdXMCnJ73bE1oHlRs5KCskcOKjRyWNXJUsZGj",
+	"MuNIxem0yqbTrmhhad+bhSWNPW0E4sSKYiAMfhhLKhtLWhWNJa2yRjoVG9k6a2QgZpXRJYlaE6cdRNxP",
+	"cDiqK7f/Nm0yagBYwRRm004S1XLLpperHCOHI9OBqK/zC9JYJxJBW6UcKH2n1OayVAh1Re+w/XSEP3QJ",
+	"fZX3UVRV1PRlS7b5xh0HYX4NKQlJdosyAeTo/7U1Kg2nLDVZ/c1SvKwAdq32K2k2SU/9c07mxN9d3f9y",
+	"+WIzDNARs0q1s6xU25YSJQiYgS3neFYcXXnl4Nz1svdBwqRlywOHvIwj2sEoZHRcD4MbGUc/ZnHdvCda",
+	"2C1lrZzauGqIyXKNlMloFKudktaIxfExxT45ztWWUVpZLkIZ/uokEeiP0qjQoNrlmuugLAsJYAe7pqam",
+	"iRJWdjZndRQ3pojgKAxINKDLEd0Vo7B2j9GQyZONqkFJ60hRyhikfjXQa2qyuJJYY1dbw4CMOyoiS1k/",
+	"1Mx2ZcC2/CgVPmbFKadn687ZR/WL6yApJqRz3X7iokWVIfIEL7jroFk4zzXNQZscGkhMcNCKzF47UVis",
+	"+SVFVgemNV2ZBQiT12S/ZVa+VF4WPDiSkjRzScGVfbVcldf0Ioi14WjHsh3uFn/adhvogszkUSI2yzwi",
+	"kiqMpmrS4ogMqMxZ0qHt+Wj+rsqIAcMYkFIGxUouATueu1RSyDXZtZjnZN7GeYYqm9l/mKoe3lSVNg1k",
+	"VsPYB6yqx0WGmpUWE4Bkg5DKwi5NBo7dt/pmm/Geayj49vDu1VSDrY5KViXfbGMdvUpKVf1uN0rWPpVr",
+	"vVqnmURVJcc6MOZcQe39CC964PCiu4US5VrY8krHVawWtzU7W1ogK9M3U5vlP9V6dhoRgOTAIS8zGFVs",
+	"sFU2qlarYiOtskYqmvNa33dw0LLpyksWAmJsJTyDR8Q50CgSyNyexFFYhlXRolcC3hjEnIQjtBPEFgjx",
+	"jIWBt3CQUBU8RoVM58UsGtAgRure4bsJKq41SCFiff9mtW77aPV3V4y9xHRh6kb915nj9io2srdtdi+o",
+	"eXQPsVAp4Q70DVsZob4V0sGMdqnzbrQhLqOMV7TIvXj9rP8qMSvsGbOCkWUzA1g72OnZ2dXj3/tP8ux+",
+	"JfFTaAfnZ2dLUwVnoczth9TaOQTf1EojoOwxNK0xZKOgsuansmZTxGtaNpmkUY9Fplm5qELOn85ikxes",
+	"UB++n6CrlIknHSNTbOIBCx7PBruo6KWd4TwIY8SoHZ1jCtHkFnrYRR6OZIFGTAc0J4JHA6QkxhHR2zQQ",
+	"yn0cKL5l1FNVRaRhQVtruGBsZVQG1BV9SVgbDxhNB9CYYCrI4E+8NPKeSlmqGYQziVErWLFjOboEdMjq",
+	"RNv2IauTxpaBQhUD2qZ5YsmsAIW2M0v8l7cu3MlgAKuW1kuzYWZA9N017QaVA08iwkliWV5Hh0+PE0Z5",
+	"r6o8kCqrxF+qH3PU9+wRUOvVZu8Obn5tT18dXb/o/vHL/vhpx79s4feHn073bh436cv2n2+75OIg/v1o",
+	"3m+x8856sRGHtcoV6bemweUswmqxnBPApkKKomhH+41Sh5k6faT5Xx2HJs4/JmH47bIqXpgN8PD5DI3/",
+	"fk1g5QgtlnsK0u0WhVu5dbDyecWEJm4v4FxLhM3cRAUi7GaevKuSy/1YSX1iH8EDBXelvYzSsSi9iqtE",
+	"pEcycLjMGaYA0ii5taPMrQqBmfoARuQRe1z5E0cAIZiOkh1QmRGeQgI2zgbpvgZZSEdxgwAxn/USDVoO",
+	"3kS3K29MsWMMMAmsumYpEV6jvq3w6bgS+jQk+EYB5cH4ZLWEPKlFDvKH2LJFsWVkmLZYblER8amo1C1c",
+	"ySmfCO3c1jH162GTjkkEJ8VsEmFONhdk5LDvVZKR1MuKMk/1rxbBKgsfrWYifKhN+QDSR7aCcMGtarY7",
+	"RGnqkjT/mTbkpKDYf4TF1Yo4SSuhSV3XPCuqHTD0Q9i5P2FHbdViaUdb78TlnxNNt5EE9LT/qn/5S5EI",
+	"dJixSq3MHlw/qq0ggk4cDNr2ZUsIUamxK7+7ZquZEuVs+snyqEndVBMdRlkceGnxTeg4H4pqMhbKdDoz",
+	"rFiquyJhyFNhijnym0JRtuukepiq3Km0MUlwEWRGAdfIBLwRixTaNiCwQsKXRJBydAikbIJFwH9E19Ct",
+	"JsadTogHkYdGWZor1Eopj83yZDGgDI7JD2lsi9LYjcVuxfKYZsqtS2Qbi1p6RPcqbAFx0pSBfu8lUUcT",
+	"sdU6PFjLdnSUiG+aKg9vPtI9rxIztD5oozM8vBFIc+x/lus7RxT7IWTlClnpVANx2UgfTq6wpFlS3o03",
+	"aoPfSUz67eRF/8nJ1VmRoHRQTVCqID3YJcaLRYZTnQmucZwTePhshSHl7RLqlpYewPUpzTkqKl7IClbY",
+	"/JB4bEo4wkkdKUZJA53IuNRbFl1z8I8Z2SLtPztGkXJFqRheVb9AO6QMzmtE0FacUVZJqR/yw93kB6Bk",
+	"5o604ATWSJ1eLrxV6x62j1prSQk5xcLuRzSwKmlmZh6smcl76De9Lt5r1w8OSKve9drD+nAPH9X3Ry3S",
+	"9jted7iHK0U7XtHu8LcD713r84uj6+edybP90ZM2Pzmcvd4L3jQXF13y9uDPly36uHNzuv/p/dFaLqpW",
+	"xxIzrAX+9km8JXiY30q80LXkioSLbkXholvWyF7FRvbKGtmv2Mj+A0b4iTtDlaMxkX1/dTnHvue3bkpS",
+	"+1kbDMxeUr4ZmV5iyUQpoaOaRFQRGKo0JCprLUrHKu1b+X75VqIpjq51J3KiRlxRpqL1wK7K0x41G0fB",
+	"eBKrRDiVU1hFeFry/f2WU5eyNEBKWv6W4X5ipsVAR5sIQQTOi5zS/v0BzQ+daiAo101Zek4qZVankWl+",
+	"WoB5yZABihfwAdXp5+iEmld1yJU2NhnarMza2rdSrwZU1r6L2RbkSFUPURAVaqfRiMxC7BGdB0duAjaH",
+	"ujO58U+E+ktL+EP2vFMAFMmC7kL2p01lpMhcVQatHPuk5N41ZJo8BrjfoCf1Xoo88X+jaNq1oqdyOeDb",
+	"C6lSEcYq9PK7FUy/Q3HQEuyzl8EPqfA+pULYSjsAEEpVrv6ukVIsgeLbC4brwkFcAZTHrUSCTAkuGYnl",
+	"eElasbByMvJZUY3AwuJ5F3DXJCn960IZLkXjm4pfA6pLfhVUeLYxHpM3oDCeFrBK6no9XvR/uN2+bZ2B",
+	"0iNarNFTeHO9y6wKWto3u7p+gYqt/+1Bu81uhW44iV6xWK3wnaG0yr97RmKx3bd+uTyDgroQNTpcFBZZ",
+	"ugP4U1Ei2NWqpLLN87m+T1TrtU7pfAH+HMcTOL5m8zznEkTlcVU3UpfC4UIjBkRqFTo8ZP6iZ1cMdaxy",
+	"oY5VA9QZUDedZy/NEK6EDXqReRQz5IUERyiId+WNqbPvTcX4pBTmNVkM6HAh/ot2MPyHkxhMIlCo3EIn",
+	"OhZP5aEA08ARgejm3QY6UTYIuLlnPuRQqUrFJzbyNIAXy8BkOFEkWvUqC0a77eqyrypfa0BV5GMKMyvv",
+	"hn4Do/mBMnxn20IIHJZWny9U9WukHtppVRlciAQmo3PVPOx1mgCuIY7AWcRGQZipxSK3kAwk03mw8S1D",
+	"mpOBFe3+stAUcQZ0woOQntrlLAroGPajhNeNmcasmEVsyjT+LgiVtbUKqxhGu1cbhtpdaWq9UT/mWDK2",
+	"hm4il63Va7X/Kugm8WbwJrmctha4cz4vVgFHWSdK6iCxEUn+uTebUCXQ4QQ5T7L4N5OrV8ECfz84uhUR",
+	"Tdrth7NN5QbAy8Pir602yC22da1B7Vysa0zqy/Rh1IS0NQq2MRyi9wQHkdP4XT2gqTh5G2l2PcdnsQ6j",
+	"55TqKGO3q2g3e6SA/L9sWYURCn6xEmMVME37wneMKoFDhc+Q5HjuOvllRAbUJEhK/yngNcjYuMTXmQqo",
+	"Hy4QprJYOyxQClp0dXh989At1gt+BLzdXTGg5NYwpgWrA25htaCVimmwaFxbW96+/7g2pWjmqScbZhe2",
+	"lwSv+4sbq5hUmIlyuafMwm065tapifANHHMxvlbw8D8knu1KPMoygHMvpb+s3CMT985envRfmEmksvZW",
+	"Cj+SjhUzBFMdNVvLU+Exi3TL4iJIrdI6Io9augKPIZxd8EoCHDGySno4onOxWYGCDoRo6QgnXVDXQKHr",
+	"crtCXrhIlmKqmuba/ljiCFTD/eEKvLdS83d3GRLDUra0Ir3YaMTCkN0qqVPKs7lwSMmJogGHX/Jar2Nn",
+	"rTW7+s+rxYycloLYmdf6Bs2Oed48ioh/EucaT8EKp+DrLDnBqXGbM6RJD0rUW8NspYfZXjnM5OzKDrR1",
+	"rwPtpgbabK0cqAlAzY6zXTDOjDG06ji/q/rfnXXM1HBCVS0ALq5X4PRvXfL7h4/7QUW3Po1JRHEI1MzI",
+	"X4J3pMCQc+9KqcySwtSFmBbD8rP4tuqZrSZdpKA1H8CmYuCntLXOADOwVC2WXNMJKrKcgI+1FAQqD7p5",
+	"dyU0VENX1DCQokKxYWFSBlR6dFMQE1pvLDS5/IAp2JbVJb+G6UkW3sQIL9uGekqv53+YEaa1ZISZ/QB3",
+	"uidwp2/qfPom6Et/FWPMJQStFeAp/RUtMN8RUlORKSaN3AR4TQDPZN6xgJt2palGrDnx5hFENvzrS21I",
+	"cEQicSELaU5cZJxEN/oeX96y4qlok0ExCUSmQ+ILkVFnzu24U3xNUDSn7q44dOcm3aj36FGrfdBoNpqN",
+	"Vu+wediEa1Nx2HL8OPYdrcmLeclIghQoukQFB3wJVRZIsimonqnWXrAxwinph2aLy0HlOwmNbzWYKQaw",
+	"3LIgSTyJCIGwRA7QVAkOh4X3DzGOxjinYatUILu9llbvGXiO5d4V9EVqbkvOPTnRBC9LMKHVSSqtIX+C",
+	"+epB0qUDv/D5bMYiCcj/64nVg1Icvn74+v8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

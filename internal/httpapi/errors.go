@@ -67,7 +67,12 @@ func classify(err error) failure {
 	}
 	for _, oc := range outcomeCodes {
 		if errors.Is(err, oc.err) {
-			return failure{code: oc.code}
+			f := failure{code: oc.code}
+			if wait := orchestrator.ProviderRetryAfter(err); oc.code == codes.E503 && wait > 0 {
+				// The provider's rate limit resets later than the adapter may wait: say when.
+				f.retryAfter = int(math.Ceil(wait.Seconds()))
+			}
+			return f
 		}
 	}
 	if errors.As(err, &we) {

@@ -145,11 +145,6 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Kind }
 
-// RetryDelay is RetryAfter; callers outside this package find it with errors.As on an
-// interface{ RetryDelay() time.Duration }, so the HTTP layer can answer Retry-After without
-// knowing the provider port.
-func (e *Error) RetryDelay() time.Duration { return e.RetryAfter }
-
 // Errorf builds an *Error.
 func Errorf(providerName, op string, kind error, status int, format string, args ...any) error {
 	return &Error{Provider: providerName, Op: op, Kind: kind, Status: status, Detail: fmt.Sprintf(format, args...)}
