@@ -58,7 +58,10 @@ func startImage(t testing.TB, env *Env, cfg config.Config, image string) {
 	}
 	name := fmt.Sprintf("uo-e2e-%d-%d", os.Getpid(), port)
 	run := exec.Command("docker", "run", "-d", "--name", name, "--network", "host",
-		"-v", dir+":/data", "-e", "UO_CONFIG=/data/config.yaml", image, "serve")
+		"-v", dir+":/data", "-e", "UO_CONFIG=/data/config.yaml",
+		// The image's own UO_LISTEN and UO_DATABASE_PATH would win over the file.
+		"-e", "UO_LISTEN="+inside.Listen, "-e", "UO_DATABASE_PATH="+inside.Database.Path,
+		image, "serve")
 	if out, err := run.CombinedOutput(); err != nil {
 		t.Fatalf("docker run %s: %v\n%s", image, err, out)
 	}
