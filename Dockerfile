@@ -21,7 +21,8 @@ COPY bin/usersorchestrator /usersorchestrator
 # The database goes to /data (mount a volume there to keep it). Every UO_* variable of
 # internal/config overrides these and the rest at `docker run -e` (UO_DATABASE_DRIVER/DSN,
 # UO_ENCRYPTION_KEY, UO_SESSION_KEY, UO_AUTH_*, UO_SMTP_*, ...), and UO_CONFIG names a mounted
-# YAML file; without keys, the service runs on the logged development keys.
+# YAML file. Without its own keys (UO_ENCRYPTION_KEY, UO_SESSION_KEY and UO_AUTH_*) the service
+# refuses to start on this address: the built-in development keys serve on loopback only.
 ENV UO_LISTEN=0.0.0.0:8080 \
     UO_DATABASE_PATH=/data/usersorchestrator.db \
     TMPDIR=/tmp

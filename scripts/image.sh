@@ -107,11 +107,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Configured the way a deployment is, by UO_* variables: the listener, and a JWT secret of its own
-# in place of the built-in development one (checked below: a development token is refused).
-SECRET=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+# The image as shipped listens on 0.0.0.0: with the public development keys it must refuse to start,
+# and say which keys to set.
+if out=$(docker run --rm --network none "$IMAGE" 2>&1); then
+	die "the image started with the development keys on 0.0.0.0"
+fi
+grep -q 'UO_ENCRYPTION_KEY' <<<"$out" && grep -q 'UO_SESSION_KEY' <<<"$out" && grep -q 'UO_AUTH_HS256_SECRET' <<<"$out" ||
+	die "the refusal does not name the keys to set: $out"
+log "with the development keys on 0.0.0.0 the image refuses to start"
+
+# Configured the way a deployment is, by UO_* variables: the listener, and keys of its own in place
+# of the built-in development ones (checked below: a development token is refused).
+rand32() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
+SECRET=$(rand32)
 log "docker run $IMAGE on $BASE"
-docker run -d --name "$NAME" --network host -e "UO_LISTEN=127.0.0.1:$PORT" -e "UO_AUTH_HS256_SECRET=$SECRET" "$IMAGE" >/dev/null
+docker run -d --name "$NAME" --network host -e "UO_LISTEN=127.0.0.1:$PORT" -e "UO_AUTH_HS256_SECRET=$SECRET" \
+	-e "UO_ENCRYPTION_KEY=$(rand32)" -e "UO_SESSION_KEY=$(rand32)" "$IMAGE" >/dev/null
 
 deadline=$((SECONDS + 30))
 until curl -fsS -o /dev/null "$BASE/healthz" 2>/dev/null; do

@@ -165,7 +165,7 @@ cat <<EOF
 # The service's configuration is in $config. Serve it, then try a provider by hand:
 #
 #   UO_CONFIG=$config make run
-#   TOKEN=\$(go run ./cmd/usersorchestrator token -client-codes '')
+#   TOKEN=\$(go run ./cmd/usersorchestrator token -client-codes '*')
 #   H=(-H "Authorization: Bearer \$TOKEN" -H "X-SourceSystem: Web" -H "X-ClientCode: auth0"
 #      -H "X-PaperCode: mock" -H "X-ClientGroupCode: mock" -H "Content-Type: application/json")
 #   curl -s "\${H[@]}" -X POST localhost:8080/v4/Users -d '{"email":"jane@example.com","password":"Correct-horse-1"}'

@@ -16,7 +16,7 @@ import (
 // identity platform that holds the private keys.
 func token(args []string, stdout io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	clients := fs.String("client-codes", "demo", "comma-separated X-ClientCode values the token may act for; empty for any")
+	clients := fs.String("client-codes", "demo", `comma-separated X-ClientCode values the token may act for; "*" for every tenant`)
 	lifetime := fs.Duration("lifetime", 24*time.Hour, "how long the token is valid")
 	subject := fs.String("subject", "developer", "the token's subject")
 	secret := fs.String("secret", "", "HS256 secret (default: the first configured auth.hs256Secrets)")

@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"usersorchestrator/internal/contract"
-	"usersorchestrator/internal/httpapi"
 )
 
 type headerFlags []string
@@ -63,8 +62,8 @@ breaks it, with the message code the server answers, first violation first.
 		fmt.Fprintln(stderr, "validate:", err)
 		return 2
 	}
-	httpapi.CanonicalizePath(req)
-	req.Body = http.MaxBytesReader(nil, req.Body, httpapi.DefaultMaxBodyBytes)
+	contract.CanonicalizePath(req)
+	req.Body = http.MaxBytesReader(nil, req.Body, contract.MaxBodyBytes)
 	res := v.Validate(context.Background(), req)
 	if *asJSON {
 		writeJSON(stdout, res)

@@ -504,7 +504,8 @@ type ForgotPasswordFinishRequest struct {
 
 // ForgotPasswordStart defines model for ForgotPasswordStart.
 type ForgotPasswordStart struct {
-	// EncryptedEventId The id of the reset, encrypted; the emailed link carries the same value.
+	// EncryptedEventId The id of the reset, encrypted; the emailed link carries the same value. A credential
+	// that can set the user's password: keep it on the caller's back end, never in a browser.
 	EncryptedEventId string `json:"encryptedEventId"`
 }
 
@@ -1418,6 +1419,13 @@ type ClientInterface interface {
 	// account; for an unknown login name nothing is sent. Repeated starts for one login name are
 	// refused with `UsersOrchestrator_E429` for a while.
 	//
+	// The `encryptedEventId` in the answer is a credential: whoever holds it can set the user's
+	// password, exactly as with the emailed link. The published contract returns it, so it is
+	// kept, but the caller must treat it as a secret of its back end: never pass it to a browser
+	// (page, redirect, cookie, log or analytics), or the reset is no longer proof that the person
+	// reads the subscriber's mailbox. Finishing a reset, changing the password or the email end
+	// every link issued before, this one included.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /v4/Users/ForgotPassword (the `StartForgotPassword` operationId).
@@ -1430,6 +1438,13 @@ type ClientInterface interface {
 	// or not the login name is registered, so the call cannot be used to find out who has an
 	// account; for an unknown login name nothing is sent. Repeated starts for one login name are
 	// refused with `UsersOrchestrator_E429` for a while.
+	//
+	// The `encryptedEventId` in the answer is a credential: whoever holds it can set the user's
+	// password, exactly as with the emailed link. The published contract returns it, so it is
+	// kept, but the caller must treat it as a secret of its back end: never pass it to a browser
+	// (page, redirect, cookie, log or analytics), or the reset is no longer proof that the person
+	// reads the subscriber's mailbox. Finishing a reset, changing the password or the email end
+	// every link issued before, this one included.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1784,6 +1799,13 @@ func (c *Client) Authenticate(ctx context.Context, params *AuthenticateParams, b
 // account; for an unknown login name nothing is sent. Repeated starts for one login name are
 // refused with `UsersOrchestrator_E429` for a while.
 //
+// The `encryptedEventId` in the answer is a credential: whoever holds it can set the user's
+// password, exactly as with the emailed link. The published contract returns it, so it is
+// kept, but the caller must treat it as a secret of its back end: never pass it to a browser
+// (page, redirect, cookie, log or analytics), or the reset is no longer proof that the person
+// reads the subscriber's mailbox. Finishing a reset, changing the password or the email end
+// every link issued before, this one included.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /v4/Users/ForgotPassword (the `StartForgotPassword` operationId).
@@ -1806,6 +1828,13 @@ func (c *Client) StartForgotPasswordWithBody(ctx context.Context, params *StartF
 // or not the login name is registered, so the call cannot be used to find out who has an
 // account; for an unknown login name nothing is sent. Repeated starts for one login name are
 // refused with `UsersOrchestrator_E429` for a while.
+//
+// The `encryptedEventId` in the answer is a credential: whoever holds it can set the user's
+// password, exactly as with the emailed link. The published contract returns it, so it is
+// kept, but the caller must treat it as a secret of its back end: never pass it to a browser
+// (page, redirect, cookie, log or analytics), or the reset is no longer proof that the person
+// reads the subscriber's mailbox. Finishing a reset, changing the password or the email end
+// every link issued before, this one included.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3760,6 +3789,13 @@ type ClientWithResponsesInterface interface {
 	// account; for an unknown login name nothing is sent. Repeated starts for one login name are
 	// refused with `UsersOrchestrator_E429` for a while.
 	//
+	// The `encryptedEventId` in the answer is a credential: whoever holds it can set the user's
+	// password, exactly as with the emailed link. The published contract returns it, so it is
+	// kept, but the caller must treat it as a secret of its back end: never pass it to a browser
+	// (page, redirect, cookie, log or analytics), or the reset is no longer proof that the person
+	// reads the subscriber's mailbox. Finishing a reset, changing the password or the email end
+	// every link issued before, this one included.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v4/Users/ForgotPassword (the `StartForgotPassword` operationId).
@@ -3772,6 +3808,13 @@ type ClientWithResponsesInterface interface {
 	// or not the login name is registered, so the call cannot be used to find out who has an
 	// account; for an unknown login name nothing is sent. Repeated starts for one login name are
 	// refused with `UsersOrchestrator_E429` for a while.
+	//
+	// The `encryptedEventId` in the answer is a credential: whoever holds it can set the user's
+	// password, exactly as with the emailed link. The published contract returns it, so it is
+	// kept, but the caller must treat it as a secret of its back end: never pass it to a browser
+	// (page, redirect, cookie, log or analytics), or the reset is no longer proof that the person
+	// reads the subscriber's mailbox. Finishing a reset, changing the password or the email end
+	// every link issued before, this one included.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5373,6 +5416,13 @@ func (c *ClientWithResponses) AuthenticateWithResponse(ctx context.Context, para
 // account; for an unknown login name nothing is sent. Repeated starts for one login name are
 // refused with `UsersOrchestrator_E429` for a while.
 //
+// The `encryptedEventId` in the answer is a credential: whoever holds it can set the user's
+// password, exactly as with the emailed link. The published contract returns it, so it is
+// kept, but the caller must treat it as a secret of its back end: never pass it to a browser
+// (page, redirect, cookie, log or analytics), or the reset is no longer proof that the person
+// reads the subscriber's mailbox. Finishing a reset, changing the password or the email end
+// every link issued before, this one included.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v4/Users/ForgotPassword (the `StartForgotPassword` operationId).
@@ -5391,6 +5441,13 @@ func (c *ClientWithResponses) StartForgotPasswordWithBodyWithResponse(ctx contex
 // or not the login name is registered, so the call cannot be used to find out who has an
 // account; for an unknown login name nothing is sent. Repeated starts for one login name are
 // refused with `UsersOrchestrator_E429` for a while.
+//
+// The `encryptedEventId` in the answer is a credential: whoever holds it can set the user's
+// password, exactly as with the emailed link. The published contract returns it, so it is
+// kept, but the caller must treat it as a secret of its back end: never pass it to a browser
+// (page, redirect, cookie, log or analytics), or the reset is no longer proof that the person
+// reads the subscriber's mailbox. Finishing a reset, changing the password or the email end
+// every link issued before, this one included.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -31,7 +31,6 @@ import (
 	"usersorchestrator/internal/codes"
 	"usersorchestrator/internal/config"
 	"usersorchestrator/internal/contract"
-	"usersorchestrator/internal/httpapi"
 	"usersorchestrator/internal/mail/mailtest"
 	"usersorchestrator/internal/password"
 	"usersorchestrator/internal/registration"
@@ -76,6 +75,10 @@ func WithTenants(ts ...config.Tenant) Option { return func(s *settings) { s.cfg.
 // WithDatabase replaces the store (PostgreSQL for the store-parity runs).
 func WithDatabase(db config.Database) Option { return func(s *settings) { s.cfg.Database = db } }
 
+// WithAuth replaces the API keys (a service configured the way a deployment is). Without an
+// HS256 secret, Env.Token is empty: the test signs its own tokens.
+func WithAuth(a config.Auth) Option { return func(s *settings) { s.cfg.Auth = a } }
+
 // WithStore wraps the service's store, e.g. to make some of its calls fail.
 func WithStore(wrap func(registration.Store) registration.Store) Option {
 	return func(s *settings) { s.wrapStore = wrap }
@@ -111,7 +114,9 @@ func Start(t testing.TB, opts ...Option) *Env {
 	}
 
 	env.Tenant = tenant.Key{ClientCode: cfg.Tenants[0].ClientCode, PaperCode: cfg.Tenants[0].PaperCode, ClientGroupCode: cfg.Tenants[0].ClientGroupCode}
-	env.Token = env.MintToken(nil)
+	if len(cfg.Auth.HS256Secrets) > 0 {
+		env.Token = env.MintToken([]string{auth.AnyClient})
+	}
 	doc, err := contract.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +136,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	return env
 }
 
-// MintToken makes a JWT with the configured development secret; nil clientCodes is unrestricted.
+// MintToken makes a JWT with the configured development secret for clientCodes ("*": every tenant).
 func (e *Env) MintToken(clientCodes []string) string {
 	e.T.Helper()
 	tok, err := auth.MintHS256([]byte(e.Config.Auth.HS256Secrets[0]), auth.MintOptions{Subject: "apitest", ClientCodes: clientCodes, Lifetime: time.Hour}, time.Now())
@@ -251,7 +256,7 @@ func CheckResponse(req *http.Request, status int, header http.Header, body []byt
 	}
 	// Match the route as the server does, published trailing-slash forms included.
 	canonical := req.Clone(context.Background())
-	httpapi.CanonicalizePath(canonical)
+	contract.CanonicalizePath(canonical)
 	route, params, err := router.FindRoute(canonical)
 	if err != nil {
 		if status == http.StatusNotFound {

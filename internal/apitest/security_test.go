@@ -1,12 +1,18 @@
 package apitest_test
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"usersorchestrator/gen/client"
 	"usersorchestrator/internal/apitest"
@@ -19,11 +25,21 @@ func TestAuthorization(t *testing.T) {
 	other := demo
 	other.ClientCode = "other"
 	env := apitest.Start(t, apitest.WithTenants(demo, other))
-	expired, err := auth.MintHS256([]byte(env.Config.Auth.HS256Secrets[0]), auth.MintOptions{Subject: "x", Lifetime: time.Minute}, time.Now().Add(-time.Hour))
+	expired, err := auth.MintHS256([]byte(env.Config.Auth.HS256Secrets[0]), auth.MintOptions{Subject: "x", ClientCodes: []string{"*"}, Lifetime: time.Minute}, time.Now().Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherKey, _ := auth.MintHS256([]byte(strings.Repeat("k", 40)), auth.MintOptions{Subject: "x", Lifetime: time.Hour}, time.Now())
+	otherKey, _ := auth.MintHS256([]byte(strings.Repeat("k", 40)), auth.MintOptions{Subject: "x", ClientCodes: []string{"*"}, Lifetime: time.Hour}, time.Now())
+	// Tokens the mint refuses to make: no clientCodes claim, and an empty one.
+	sign := func(claims jwt.MapClaims) string {
+		claims["sub"], claims["iat"], claims["exp"] = "x", time.Now().Unix(), time.Now().Add(time.Hour).Unix()
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(env.Config.Auth.HS256Secrets[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	noClaim, emptyClaim, nullClaim := sign(jwt.MapClaims{}), sign(jwt.MapClaims{"clientCodes": []string{}}), sign(jwt.MapClaims{"clientCodes": nil})
 	tests := []struct {
 		name    string
 		editors []client.RequestEditorFn
@@ -36,6 +52,10 @@ func TestAuthorization(t *testing.T) {
 		{"signed with another key", []client.RequestEditorFn{apitest.Header("Authorization", "Bearer "+otherKey)}, 401, "UsersOrchestrator_E401"},
 		{"bare token without Bearer", []client.RequestEditorFn{apitest.Header("Authorization", env.Token)}, 200, "UsersOrchestrator_S200_01"},
 		{"token limited to another client", []client.RequestEditorFn{apitest.Header("Authorization", "Bearer "+env.MintToken([]string{"other"}))}, 403, "UsersOrchestrator_E403"},
+		{"token without a clientCodes claim acts for no tenant", []client.RequestEditorFn{apitest.Header("Authorization", "Bearer "+noClaim)}, 403, "UsersOrchestrator_E403"},
+		{"token with an empty clientCodes claim", []client.RequestEditorFn{apitest.Header("Authorization", "Bearer "+emptyClaim)}, 403, "UsersOrchestrator_E403"},
+		{"token with a null clientCodes claim", []client.RequestEditorFn{apitest.Header("Authorization", "Bearer "+nullClaim)}, 403, "UsersOrchestrator_E403"},
+		{"token for every tenant", []client.RequestEditorFn{apitest.Header("Authorization", "Bearer "+env.MintToken([]string{"*"}))}, 200, "UsersOrchestrator_S200_01"},
 		{"token limited to this client", []client.RequestEditorFn{apitest.Header("Authorization", "Bearer "+env.MintToken([]string{"demo"}))}, 200, "UsersOrchestrator_S200_01"},
 		{"unknown tenant", []client.RequestEditorFn{apitest.Header("X-PaperCode", "nope")}, 400, "UsersOrchestrator_E400_00"},
 	}
@@ -170,5 +190,62 @@ func TestEventsList(t *testing.T) {
 	}
 	if status, got, _ := env.Do(http.MethodGet, "/v4/Users/nobody/Events", ""); status != 404 {
 		t.Errorf("events of a missing user: %d %s", status, got.Raw)
+	}
+}
+
+// A deployment configured by environment variables alone (a JWKS or a public key, an issuer, an
+// audience) must not also accept tokens signed with the development secret that is in this
+// repository (issue 9, finding 1).
+func TestConfiguredKeysReplaceTheDevelopmentSecret(t *testing.T) {
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	loaded, err := config.Load("", func(k string) string {
+		return map[string]string{
+			"UO_ENCRYPTION_KEY": "cHJvZHVjdGlvbi1lbmNyeXB0aW9uLWtleS0wMDAwMDAwMDA=", "UO_SESSION_KEY": "cHJvZHVjdGlvbi1zZXNzaW9uLWtleS0wMDAwMDAwMDAwMA==",
+			"UO_AUTH_PUBLIC_KEY_PEM": pub, "UO_AUTH_ISSUER": "https://idp.example/", "UO_AUTH_AUDIENCE": "usersorchestrator",
+		}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := apitest.Start(t, apitest.WithAuth(loaded.Auth))
+	claims := func(aud string) jwt.MapClaims {
+		return jwt.MapClaims{"sub": "partner", "iss": "https://idp.example/", "aud": aud, "clientCodes": []string{"demo"},
+			"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()}
+	}
+	devToken, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims("usersorchestrator")).SignedString([]byte(config.DevJWTSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(aud string) string {
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodRS256, claims(aud)).SignedString(priv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	const create = `{"email":"jane@example.com","password":"correct-horse-battery"}`
+	for _, tt := range []struct {
+		name, token string
+		status      int
+		code        string
+	}{
+		{"the development secret", devToken, 401, "UsersOrchestrator_E401"},
+		{"the configured key, another audience", sign("another-api"), 401, "UsersOrchestrator_E401"},
+		{"the configured key", sign("usersorchestrator"), 200, "UsersOrchestrator_S200_06"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, got, _ := env.Do(http.MethodPost, "/v4/Users", create, apitest.Header("Authorization", "Bearer "+tt.token))
+			if status != tt.status || got.Message.Code != tt.code {
+				t.Fatalf("got %d %s, want %d %s", status, got.Raw, tt.status, tt.code)
+			}
+		})
 	}
 }

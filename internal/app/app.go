@@ -22,7 +22,7 @@ import (
 	"usersorchestrator/internal/contract"
 	"usersorchestrator/internal/eventlog"
 	"usersorchestrator/internal/httpapi"
-	"usersorchestrator/internal/mail"
+	"usersorchestrator/internal/mail/delivery"
 	"usersorchestrator/internal/metrics"
 	"usersorchestrator/internal/orchestrator"
 	"usersorchestrator/internal/password"
@@ -42,7 +42,7 @@ type App struct {
 	tenants directory
 	log     *slog.Logger
 	store   registration.Store
-	worker  *mail.Worker
+	worker  *delivery.Worker
 	events  *eventlog.Writer
 	handler http.Handler
 	// Orchestrator is exposed for tests and tools that need to seal values as the service does.
@@ -66,8 +66,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.UsesDevelopmentKeys() {
-		log.Warn("running with the built-in development keys; set keys.encryption, keys.session and auth in production")
+	if err := cfg.CheckExposure(); err != nil {
+		return nil, err
+	}
+	if dev := cfg.DevelopmentKeys(); len(dev) > 0 {
+		log.Warn("running on loopback with the public development keys; a deployment must set its own",
+			"keys", strings.Join(dev, ", "))
 	}
 	store, err := OpenStore(ctx, cfg.Database)
 	if err != nil {
@@ -129,9 +133,9 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		return err
 	}
 	a.tenants = tenants
-	var sender mail.Sender
+	var sender delivery.Sender
 	if cfg.SMTP.Host != "" {
-		if sender, err = mail.NewSMTPSender(mail.SMTPConfig{
+		if sender, err = delivery.NewSMTPSender(delivery.SMTPConfig{
 			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
 			TLS: cfg.SMTP.TLS, Timeout: cfg.SMTP.Timeout,
 		}); err != nil {
@@ -145,7 +149,7 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	a.events = eventlog.New(a.store, a.log, eventlog.Options{})
 	// Each instance runs a worker; claims keep them off each other's emails. A send must end well
 	// within the claim's lease (the worker starts none in its second half), hence the floor.
-	a.worker = mail.NewWorker(a.store, sender, a.log, mail.WorkerOptions{Now: now, Lease: max(mail.DefaultLease, 4*cfg.SMTP.Timeout)})
+	a.worker = delivery.NewWorker(a.store, sender, a.log, delivery.WorkerOptions{Now: now, Lease: max(delivery.DefaultLease, 4*cfg.SMTP.Timeout)})
 	params := password.DefaultParams()
 	if opts.PasswordParams != nil {
 		params = *opts.PasswordParams
@@ -230,7 +234,7 @@ func (a *App) Tenant(k tenant.Key) (*tenant.Tenant, bool) { return a.tenants.Ten
 func (a *App) Store() registration.Store { return a.store }
 
 // Worker is the outbox worker (tests drive it directly).
-func (a *App) Worker() *mail.Worker { return a.worker }
+func (a *App) Worker() *delivery.Worker { return a.worker }
 
 // Run serves until ctx ends, then shuts down gracefully: it stops accepting, lets requests in
 // flight finish within the configured timeout, and stops the outbox worker. ready, when not nil,

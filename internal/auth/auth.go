@@ -56,19 +56,21 @@ var ErrUnauthorized = errors.New("auth: unauthorized")
 // Claims is what the service uses from a verified token.
 type Claims struct {
 	Subject string
-	// ClientCodes restricts the tenants the token may act for. nil means the token has no
-	// clientCodes claim and is unrestricted; a non-nil empty slice (claim `[]`) allows nothing.
+	// ClientCodes lists the tenants (X-ClientCode values) the token may act for; "*" among them
+	// means every tenant. No claim, null or `[]` allow nothing: a token must say whom it serves.
 	ClientCodes []string
 	ExpiresAt   time.Time
 }
 
-// AllowsClient tells whether the token may act for clientCode (the X-ClientCode header):
-// always when it carries no clientCodes claim, else only for a listed code (exact match).
+// AnyClient is the clientCodes entry that lets a token act for every tenant. It has to be said:
+// a token without the claim acts for none, so a token minted elsewhere for another API, or with
+// the claim forgotten, fails closed.
+const AnyClient = "*"
+
+// AllowsClient tells whether the token may act for clientCode (the X-ClientCode header): only
+// when its clientCodes claim lists that code (exact match) or "*".
 func (c Claims) AllowsClient(clientCode string) bool {
-	if c.ClientCodes == nil {
-		return true
-	}
-	return slices.Contains(c.ClientCodes, clientCode)
+	return slices.Contains(c.ClientCodes, clientCode) || slices.Contains(c.ClientCodes, AnyClient)
 }
 
 // sessionTypeClaim is the claim internal/session puts in end-user session tokens
@@ -293,7 +295,7 @@ type apiClaims struct {
 }
 
 // clientCodes reads the claim as a JSON array of strings or a single string. It stays nil when
-// the claim is absent or null, which Claims reads as "unrestricted".
+// the claim is absent or null, which, like an empty list, allows no tenant.
 type clientCodes []string
 
 func (c *clientCodes) UnmarshalJSON(b []byte) error {
@@ -467,7 +469,8 @@ func (v *Verifier) jwksKeys(ctx context.Context, tok *jwt.Token, keep func(any) 
 // MintOptions describe a token made by MintHS256.
 type MintOptions struct {
 	Subject, Issuer, Audience string
-	// ClientCodes restricts the token to these tenants; nil leaves it unrestricted.
+	// ClientCodes are the tenants the token may act for; AnyClient ("*") is every tenant. It is
+	// required: a token without it would be refused for every tenant.
 	ClientCodes []string
 	Lifetime    time.Duration
 }
@@ -487,9 +490,8 @@ func MintHS256(secret []byte, o MintOptions, now time.Time) (string, error) {
 	if o.Lifetime <= 0 {
 		return "", errors.New("auth: token lifetime must be positive")
 	}
-	// An empty list would be dropped from the JSON and turn "no tenant" into "every tenant".
-	if o.ClientCodes != nil && len(o.ClientCodes) == 0 {
-		return "", errors.New("auth: empty clientCodes would allow no tenant; pass nil for unrestricted")
+	if len(o.ClientCodes) == 0 {
+		return "", errors.New(`auth: a token needs clientCodes (the X-ClientCode values it may act for, or "*" for every tenant)`)
 	}
 	c := mintClaims{
 		RegisteredClaims: jwt.RegisteredClaims{

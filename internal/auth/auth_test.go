@@ -369,7 +369,10 @@ func TestAllowsClient(t *testing.T) {
 		code  string
 		want  bool
 	}{
-		{"no claim allows any", nil, "MG2", true},
+		{"no claim allows none", nil, "MG2", false},
+		{"star allows any", []string{"*"}, "MG2", true},
+		{"star among others allows any", []string{"ABC", "*"}, "MG2", true},
+		{"star is not a prefix pattern", []string{"M*"}, "MG2", false},
 		{"listed", []string{"MG2", "ABC"}, "ABC", true},
 		{"not listed", []string{"MG2"}, "ABC", false},
 		{"case matters", []string{"MG2"}, "mg2", false},
@@ -395,14 +398,15 @@ func TestMintHS256(t *testing.T) {
 		wantErr bool
 		want    Claims
 	}{
-		{"short secret", []byte("short"), MintOptions{Lifetime: time.Hour}, true, Claims{}},
-		{"no lifetime", []byte(secret1), MintOptions{}, true, Claims{}},
-		{"negative lifetime", []byte(secret1), MintOptions{Lifetime: -time.Hour}, true, Claims{}},
+		{"short secret", []byte("short"), MintOptions{Lifetime: time.Hour, ClientCodes: []string{"*"}}, true, Claims{}},
+		{"no lifetime", []byte(secret1), MintOptions{ClientCodes: []string{"*"}}, true, Claims{}},
+		{"negative lifetime", []byte(secret1), MintOptions{Lifetime: -time.Hour, ClientCodes: []string{"*"}}, true, Claims{}},
 		{"empty client list", []byte(secret1), MintOptions{Lifetime: time.Hour, ClientCodes: []string{}}, true, Claims{}},
+		{"no client list", []byte(secret1), MintOptions{Lifetime: time.Hour}, true, Claims{}},
 		{
-			"unrestricted", []byte(secret1),
-			MintOptions{Subject: "dev", Issuer: issuer, Audience: audience, Lifetime: time.Hour}, false,
-			Claims{Subject: "dev", ExpiresAt: now.Add(time.Hour)},
+			"every tenant", []byte(secret1),
+			MintOptions{Subject: "dev", Issuer: issuer, Audience: audience, ClientCodes: []string{"*"}, Lifetime: time.Hour}, false,
+			Claims{Subject: "dev", ClientCodes: []string{"*"}, ExpiresAt: now.Add(time.Hour)},
 		},
 		{
 			"restricted", []byte(secret1),
@@ -430,7 +434,7 @@ func TestMintHS256(t *testing.T) {
 		})
 	}
 	// Minted tokens expire.
-	tok, err := MintHS256([]byte(secret1), MintOptions{Issuer: issuer, Audience: audience, Lifetime: time.Minute}, now.Add(-time.Hour))
+	tok, err := MintHS256([]byte(secret1), MintOptions{Issuer: issuer, Audience: audience, ClientCodes: []string{"*"}, Lifetime: time.Minute}, now.Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -170,8 +172,15 @@ func Default() Config {
 // Load reads the file at path (none when path is empty) over the default, then the environment.
 // A file's `tenants` replace the default tenant. Unknown keys in the file are errors, so a typo
 // does not silently leave a setting at its default.
+//
+// The API keys are one set: as soon as the file's `auth` section or any UO_AUTH_* variable says
+// anything (a key source, an issuer, an audience), the built-in development secret is gone and only
+// the keys configured there verify tokens. A later layer's key sources replace the earlier ones
+// whole, never add to them: a production JWKS must not sit beside a secret anyone can read.
 func Load(path string, getenv func(string) string) (Config, error) {
 	cfg := Default()
+	// builtIn stays true while the key sources are the default's development secret.
+	authConfigured, builtIn := false, true
 	if path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -184,11 +193,42 @@ func Load(path string, getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("config: %s: %w", path, err)
 		}
 		cfg = overlay(cfg, file)
+		if !file.Auth.isZero() {
+			authConfigured, builtIn = true, false
+			cfg.Auth.HS256Secrets, cfg.Auth.PublicKeysPEM, cfg.Auth.JWKSURL = file.Auth.HS256Secrets, file.Auth.PublicKeysPEM, file.Auth.JWKSURL
+		}
+	}
+	if getenv != nil {
+		for _, name := range authKeyEnvVars {
+			if getenv(name) != "" {
+				cfg.Auth.HS256Secrets, cfg.Auth.PublicKeysPEM, cfg.Auth.JWKSURL = nil, nil, ""
+				builtIn = false
+				break
+			}
+		}
+		for _, e := range envVars {
+			if strings.HasPrefix(e.name, "UO_AUTH_") && getenv(e.name) != "" {
+				authConfigured = true
+			}
+		}
 	}
 	if err := applyEnv(&cfg, getenv); err != nil {
 		return Config{}, err
 	}
+	if authConfigured && builtIn {
+		// Only an issuer or an audience was set: that is a deployment's auth, and it has no keys
+		// yet. Validate says so rather than letting the public secret fill the gap.
+		cfg.Auth.HS256Secrets = nil
+	}
 	return cfg, cfg.Validate()
+}
+
+// authKeyEnvVars are the variables that name key sources; any of them replaces the whole set.
+var authKeyEnvVars = []string{"UO_AUTH_HS256_SECRET", "UO_AUTH_JWKS_URL", "UO_AUTH_PUBLIC_KEY_PEM"}
+
+func (a Auth) isZero() bool {
+	return len(a.HS256Secrets) == 0 && len(a.PublicKeysPEM) == 0 && a.JWKSURL == "" && a.Issuer == "" &&
+		a.Audience == "" && a.Leeway == 0
 }
 
 // overlay lays the settings the file sets over the defaults.
@@ -205,9 +245,6 @@ func overlay(base, f Config) Config {
 	set(&base.Database.DSN, f.Database.DSN)
 	set(&base.Keys.Encryption, f.Keys.Encryption)
 	set(&base.Keys.Session, f.Keys.Session)
-	if len(f.Auth.HS256Secrets) > 0 || len(f.Auth.PublicKeysPEM) > 0 || f.Auth.JWKSURL != "" {
-		base.Auth.HS256Secrets, base.Auth.PublicKeysPEM, base.Auth.JWKSURL = f.Auth.HS256Secrets, f.Auth.PublicKeysPEM, f.Auth.JWKSURL
-	}
 	set(&base.Auth.Issuer, f.Auth.Issuer)
 	set(&base.Auth.Audience, f.Auth.Audience)
 	if f.Auth.Leeway != 0 {
@@ -257,6 +294,7 @@ var envVars = []struct {
 	{"UO_SESSION_KEY", func(c *Config, v string) error { c.Keys.Session = v; return nil }},
 	{"UO_AUTH_HS256_SECRET", func(c *Config, v string) error { c.Auth.HS256Secrets = []string{v}; return nil }},
 	{"UO_AUTH_JWKS_URL", func(c *Config, v string) error { c.Auth.JWKSURL = v; return nil }},
+	{"UO_AUTH_PUBLIC_KEY_PEM", func(c *Config, v string) error { c.Auth.PublicKeysPEM = []string{v}; return nil }},
 	{"UO_AUTH_ISSUER", func(c *Config, v string) error { c.Auth.Issuer = v; return nil }},
 	{"UO_AUTH_AUDIENCE", func(c *Config, v string) error { c.Auth.Audience = v; return nil }},
 	{"UO_SMTP_HOST", func(c *Config, v string) error { c.SMTP.Host = v; return nil }},
@@ -317,7 +355,13 @@ func (c Config) Validate() error {
 		bad("keys.encryption and keys.session are required")
 	}
 	if len(c.Auth.HS256Secrets) == 0 && len(c.Auth.PublicKeysPEM) == 0 && c.Auth.JWKSURL == "" {
-		bad("auth needs hs256Secrets, publicKeysPEM or jwksURL")
+		bad("auth has no keys: set auth.jwksURL (UO_AUTH_JWKS_URL), auth.publicKeysPEM (UO_AUTH_PUBLIC_KEY_PEM) " +
+			"or auth.hs256Secrets (UO_AUTH_HS256_SECRET); setting auth.issuer or auth.audience alone removes the development secret")
+	}
+	if (len(c.Auth.PublicKeysPEM) > 0 || c.Auth.JWKSURL != "") && c.Auth.Audience == "" {
+		// A JWKS or a public key usually belongs to an identity platform that signs tokens for many
+		// APIs; without an audience check, a token minted for any of them would open this one.
+		bad("auth.audience (UO_AUTH_AUDIENCE) is required with auth.jwksURL or auth.publicKeysPEM")
 	}
 	switch c.SMTP.TLS {
 	case "none", "starttls", "tls":
@@ -371,14 +415,46 @@ func (c Config) Validate() error {
 }
 
 // UsesDevelopmentKeys tells whether any built-in development secret is in use.
-func (c Config) UsesDevelopmentKeys() bool {
-	if c.Keys.Encryption == DevEncryptionKey || c.Keys.Session == DevSessionKey {
+func (c Config) UsesDevelopmentKeys() bool { return len(c.DevelopmentKeys()) > 0 }
+
+// DevelopmentKeys names each built-in development secret in use, with how to replace it.
+func (c Config) DevelopmentKeys() []string {
+	var out []string
+	if c.Keys.Encryption == DevEncryptionKey {
+		out = append(out, "keys.encryption (UO_ENCRYPTION_KEY)")
+	}
+	if c.Keys.Session == DevSessionKey {
+		out = append(out, "keys.session (UO_SESSION_KEY)")
+	}
+	if slices.Contains(c.Auth.HS256Secrets, DevJWTSecret) {
+		out = append(out, "auth.hs256Secrets (UO_AUTH_HS256_SECRET, or auth.jwksURL / UO_AUTH_JWKS_URL)")
+	}
+	return out
+}
+
+// CheckExposure refuses a configuration that would serve beyond this machine with a development
+// key: the keys are in this repository, so anyone could forge API tokens, uo_session tokens and
+// sealed ids. On a loopback address (make run, the tests, the benchmarks) they are allowed.
+func (c Config) CheckExposure() error {
+	dev := c.DevelopmentKeys()
+	if len(dev) == 0 || IsLoopback(c.Listen) {
+		return nil
+	}
+	return fmt.Errorf("config: listen %q is not a loopback address and these keys are the public development ones: %s; "+
+		"set each to a secret of your own (32+ random bytes, base64 or hex: `openssl rand -base64 32`), "+
+		"or listen on 127.0.0.1 for development", c.Listen, strings.Join(dev, ", "))
+}
+
+// IsLoopback tells whether the listen address addr ("host:port") accepts connections from this
+// machine only. An empty host (":8080") listens on every interface.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	for _, s := range c.Auth.HS256Secrets {
-		if s == DevJWTSecret {
-			return true
-		}
-	}
-	return false
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }

@@ -3,6 +3,7 @@ package config_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,118 @@ func TestLoad(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.check(t, cfg)
+		})
+	}
+}
+
+// The development secret is public: it verifies tokens only while nothing configures auth, and
+// any configured key source replaces the whole set (issue 9, finding 1).
+func TestAuthKeySet(t *testing.T) {
+	const (
+		prodSecret = "a-production-secret-of-at-least-32-bytes"
+		jwks       = "https://idp.example/.well-known/jwks.json"
+	)
+	prodKeys := map[string]string{"UO_ENCRYPTION_KEY": strings.Repeat("e", 44), "UO_SESSION_KEY": strings.Repeat("s", 44)}
+	with := func(m map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range prodKeys {
+			out[k] = v
+		}
+		for k, v := range m {
+			out[k] = v
+		}
+		return out
+	}
+	tests := []struct {
+		name      string
+		file      string
+		env       map[string]string
+		wantHS256 []string
+		wantJWKS  string
+		wantErr   string
+	}{
+		{name: "nothing configures auth", wantHS256: []string{config.DevJWTSecret}},
+		{name: "environment JWKS alone", env: with(map[string]string{"UO_AUTH_JWKS_URL": jwks, "UO_AUTH_ISSUER": "https://idp.example/", "UO_AUTH_AUDIENCE": "uo"}), wantJWKS: jwks},
+		{name: "environment secret alone", env: with(map[string]string{"UO_AUTH_HS256_SECRET": prodSecret}), wantHS256: []string{prodSecret}},
+		{name: "file JWKS alone", file: "auth:\n  jwksURL: " + jwks + "\n  audience: uo\n", wantJWKS: jwks},
+		{name: "file secret replaced whole by the environment's JWKS", file: "auth:\n  hs256Secrets: [" + prodSecret + "]\n",
+			env: map[string]string{"UO_AUTH_JWKS_URL": jwks, "UO_AUTH_AUDIENCE": "uo"}, wantJWKS: jwks},
+		{name: "file issuer and audience only", file: "auth:\n  issuer: https://idp.example/\n  audience: uo\n", wantErr: "auth has no keys"},
+		{name: "environment audience only", env: map[string]string{"UO_AUTH_AUDIENCE": "uo"}, wantErr: "auth has no keys"},
+		{name: "environment issuer only", env: map[string]string{"UO_AUTH_ISSUER": "https://idp.example/"}, wantErr: "auth has no keys"},
+		{name: "JWKS without an audience", env: map[string]string{"UO_AUTH_JWKS_URL": jwks}, wantErr: "auth.audience (UO_AUTH_AUDIENCE) is required"},
+		{name: "PEM key without an audience", file: "auth:\n  publicKeysPEM: [x]\n", wantErr: "auth.audience (UO_AUTH_AUDIENCE) is required"},
+		{name: "the development secret chosen explicitly stays", env: map[string]string{"UO_AUTH_HS256_SECRET": config.DevJWTSecret}, wantHS256: []string{config.DevJWTSecret}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := ""
+			if tt.file != "" {
+				path = write(t, tt.file)
+			}
+			cfg, err := config.Load(path, env(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(cfg.Auth.HS256Secrets, tt.wantHS256) || cfg.Auth.JWKSURL != tt.wantJWKS {
+				t.Fatalf("keys: hs256 %q jwks %q, want %q %q", cfg.Auth.HS256Secrets, cfg.Auth.JWKSURL, tt.wantHS256, tt.wantJWKS)
+			}
+		})
+	}
+}
+
+// A development key never serves beyond loopback (issue 9, finding 2).
+func TestCheckExposure(t *testing.T) {
+	prod := config.Default()
+	prod.Keys = config.Keys{Encryption: strings.Repeat("e", 44), Session: strings.Repeat("s", 44)}
+	prod.Auth.HS256Secrets = []string{"a-production-secret-of-at-least-32-bytes"}
+	tests := []struct {
+		name    string
+		listen  string
+		edit    func(*config.Config)
+		wantErr []string
+	}{
+		{name: "dev keys on 127.0.0.1", listen: "127.0.0.1:8080", edit: func(c *config.Config) { *c = config.Default() }},
+		{name: "dev keys on localhost", listen: "localhost:8080", edit: func(c *config.Config) { *c = config.Default() }},
+		{name: "dev keys on ::1", listen: "[::1]:8080", edit: func(c *config.Config) { *c = config.Default() }},
+		{name: "dev keys on 0.0.0.0", listen: "0.0.0.0:8080", edit: func(c *config.Config) { *c = config.Default() },
+			wantErr: []string{"keys.encryption (UO_ENCRYPTION_KEY)", "keys.session (UO_SESSION_KEY)", "auth.hs256Secrets", "openssl rand"}},
+		{name: "dev keys on every interface", listen: ":8080", edit: func(c *config.Config) { *c = config.Default() }, wantErr: []string{"not a loopback"}},
+		{name: "own keys on 0.0.0.0", listen: "0.0.0.0:8080"},
+		{name: "only the session key is the dev one", listen: "0.0.0.0:8080", edit: func(c *config.Config) { c.Keys.Session = config.DevSessionKey },
+			wantErr: []string{"keys.session (UO_SESSION_KEY)"}},
+		{name: "the dev JWT secret beside a real one", listen: "10.0.0.1:8080", edit: func(c *config.Config) {
+			c.Auth.HS256Secrets = append(c.Auth.HS256Secrets, config.DevJWTSecret)
+		}, wantErr: []string{"auth.hs256Secrets"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := prod
+			if tt.edit != nil {
+				tt.edit(&c)
+			}
+			c.Listen = tt.listen
+			err := c.CheckExposure()
+			if len(tt.wantErr) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("served with a development key off loopback")
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
 		})
 	}
 }

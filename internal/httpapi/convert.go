@@ -11,7 +11,6 @@ import (
 	"usersorchestrator/gen/api"
 	"usersorchestrator/internal/codes"
 	"usersorchestrator/internal/orchestrator"
-	"usersorchestrator/internal/registration"
 )
 
 // requestContext is the request's own context: the strict handlers get the *gin.Context, which
@@ -92,11 +91,11 @@ func toEvent(e orchestrator.Event) api.Event {
 	}
 }
 
-func orderField(o *api.GetUsersParamsOrderBy) registration.OrderField {
+func orderField(o *api.GetUsersParamsOrderBy) orchestrator.OrderField {
 	if o == nil {
-		return registration.OrderByID
+		return orchestrator.OrderByID
 	}
-	return registration.OrderField(*o)
+	return orchestrator.OrderField(*o)
 }
 
 func value[T any](p *T) T {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -20,9 +19,6 @@ import (
 	"usersorchestrator/internal/contract"
 	"usersorchestrator/internal/orchestrator"
 )
-
-// DefaultMaxBodyBytes caps request bodies (64 KiB): the largest valid body is a few KiB.
-const DefaultMaxBodyBytes = 64 << 10
 
 // Options are what the API needs.
 type Options struct {
@@ -49,7 +45,7 @@ func New(o Options) (http.Handler, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = DefaultMaxBodyBytes
+		o.MaxBodyBytes = contract.MaxBodyBytes
 	}
 	if o.Ready == nil {
 		o.Ready = func(context.Context) error { return nil }
@@ -108,18 +104,7 @@ func New(o Options) (http.Handler, error) {
 // paths, before gin and the validator route (both would otherwise answer 404).
 func normalizePath(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		CanonicalizePath(r)
+		contract.CanonicalizePath(r)
 		next.ServeHTTP(w, r)
 	})
-}
-
-// CanonicalizePath rewrites a published trailing-slash form of a /v4 path to the canonical one.
-// The `validate` command applies it too, so that it judges a request as the server does.
-func CanonicalizePath(r *http.Request) {
-	if p := r.URL.Path; len(p) > len("/v4/") && strings.HasPrefix(p, "/v4/") && strings.HasSuffix(p, "/") {
-		r.URL.Path = strings.TrimRight(p, "/")
-		if r.URL.RawPath != "" {
-			r.URL.RawPath = strings.TrimRight(r.URL.RawPath, "/")
-		}
-	}
 }

@@ -1,10 +1,9 @@
-// Package mail composes the emails the service sends and delivers them from the store's outbox.
-//
-// The workflows compose a message with one of the functions below and put it in the outbox
-// (registration.Store.EnqueueEmail) in the same transaction as the change it reports, so a
-// mail is never lost nor sent for a change that rolled back. The Worker then delivers the
-// outbox through a Sender (SMTP) with retries. Bodies can hold secrets (verification codes,
-// password links): nothing in this package ever logs a body or puts it in an error.
+// Package mail composes the emails the service sends: what each says, to whom, from which
+// tenant. The workflows compose a message with one of the functions below and put it in the
+// outbox (the store's EnqueueEmail) in the same transaction as the change it reports, so a mail
+// is never lost nor sent for a change that rolled back; package mail/delivery then sends it.
+// Bodies can hold secrets (verification codes, password links): nothing here logs a body or puts
+// it in an error.
 package mail
 
 import (
@@ -52,6 +51,17 @@ func VerificationCode(t *tenant.Tenant, to, code, link string) registration.Emai
 	}
 	b.WriteString("The code works once and expires soon. If you did not ask for it, you can ignore this email.\n\n")
 	return compose(t, KindVerificationCode, to, "Your verification code for "+name, b.String())
+}
+
+// VerificationCodeThenPassword is VerificationCode for a passwordless user created with
+// verifyEmail: after confirming the address, they choose their password at setPasswordURL (no
+// addition when it is "").
+func VerificationCodeThenPassword(t *tenant.Tenant, to, code, link, setPasswordURL string) registration.Email {
+	e := VerificationCode(t, to, code, link)
+	if l := cleanLink(setPasswordURL); l != "" {
+		e.Body += "\nAfter confirming, choose your password here:\n" + l + "\n"
+	}
+	return e
 }
 
 // ForgotPassword sends the link that lets the user choose a new password (decision 13).

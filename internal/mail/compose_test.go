@@ -52,6 +52,23 @@ func TestCompose(t *testing.T) {
 			body:    []string{"Hello,", "choose your password", "\n" + link + "\n"},
 		},
 		{
+			name:    "verification code, then choose a password",
+			email:   mail.VerificationCodeThenPassword(tn, to, code, link, link+"&new=1"),
+			kind:    mail.KindVerificationCode,
+			to:      to,
+			subject: []string{"verification code", tn.Name},
+			body:    []string{code, "\n" + link + "\n", "choose your password here:\n" + link + "&new=1\n"},
+		},
+		{
+			name:    "verification code without a password link adds none",
+			email:   mail.VerificationCodeThenPassword(tn, to, code, link, ""),
+			kind:    mail.KindVerificationCode,
+			to:      to,
+			subject: []string{"verification code", tn.Name},
+			body:    []string{code},
+			notBody: []string{"choose your password"},
+		},
+		{
 			name:    "verification code",
 			email:   mail.VerificationCode(tn, to, code, link),
 			kind:    mail.KindVerificationCode,

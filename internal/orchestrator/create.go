@@ -155,10 +155,7 @@ func (o *Orchestrator) saveNew(ctx context.Context, c Call, in CreateInput, reg 
 			if err != nil {
 				return err
 			}
-			email = mail.VerificationCode(c.Tenant, reg.Email, code, verificationLink(link, reg.Email, code))
-			if setPasswordURL != "" {
-				email.Body += "\nAfter confirming, choose your password here:\n" + setPasswordURL + "\n"
-			}
+			email = mail.VerificationCodeThenPassword(c.Tenant, reg.Email, code, verificationLink(link, reg.Email, code), setPasswordURL)
 		} else {
 			email = mail.Welcome(c.Tenant, reg.Email, deref(reg.FirstName), setPasswordURL)
 		}

@@ -47,6 +47,10 @@ func (o *Orchestrator) UpdateEmail(ctx context.Context, c Call, crid, email stri
 		if err := o.updateInTx(ctx, tx, c, crid, func(r *registration.Registration) { r.Email = email }); err != nil {
 			return err
 		}
+		// A link mailed to the old address must not outlive the change of address.
+		if err := o.endResetLinks(ctx, tx, c, crid); err != nil {
+			return err
+		}
 		if err := o.enqueue(ctx, tx, mail.EmailChanged(c.Tenant, old, email)); err != nil {
 			return err
 		}

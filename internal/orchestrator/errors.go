@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"usersorchestrator/internal/provider"
@@ -79,15 +80,25 @@ func failed(w Workflow, err error) error {
 	return &WorkflowError{Workflow: w, Err: err}
 }
 
+// outcomes is the one list of the expected outcomes besides the two error types above: failed
+// leaves them as they are, and httpapi gives each its message code (a test there fails for an
+// outcome without one, which would otherwise answer E500_xx).
+// The order is the precedence when an error wraps two: an unavailable provider comes first.
+var outcomes = []error{ErrProviderUnavailable, ErrUserNotFound, ErrInvalidEncrypted, ErrEmailPending,
+	ErrEmailInUse, ErrInvalidCredentials, ErrNotVerified, ErrNoPassword, ErrInvalidToken,
+	ErrEmailNotRegistered, ErrInvalidCode, ErrAlreadyVerified, ErrUpdateRefused, ErrIDInUse, ErrRejected}
+
+// Outcomes lists the expected outcomes (the sentinel errors above) in order of precedence, for
+// the mapping to codes.
+func Outcomes() []error { return slices.Clone(outcomes) }
+
 func isOutcome(err error) bool {
 	var ii *InvalidInputError
 	var tm *TooManyAttemptsError
 	if errors.As(err, &ii) || errors.As(err, &tm) {
 		return true
 	}
-	for _, o := range []error{ErrUserNotFound, ErrInvalidEncrypted, ErrEmailPending, ErrEmailInUse,
-		ErrInvalidCredentials, ErrNotVerified, ErrNoPassword, ErrInvalidToken, ErrEmailNotRegistered,
-		ErrInvalidCode, ErrAlreadyVerified, ErrUpdateRefused, ErrIDInUse, ErrRejected, ErrProviderUnavailable} {
+	for _, o := range outcomes {
 		if errors.Is(err, o) {
 			return true
 		}

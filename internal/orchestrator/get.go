@@ -35,9 +35,32 @@ type GetUsersInput struct {
 	// Paging and order.
 	PageSize       int
 	PageNumber     int
-	OrderBy        registration.OrderField
+	OrderBy        OrderField
 	Descending     bool
 	IgnoreProvider bool
+}
+
+// OrderField is a field a search is sorted by, named as the contract's orderBy values.
+type OrderField string
+
+// The sortable fields.
+const (
+	OrderByID         OrderField = "customerRegistrationId"
+	OrderByEmail      OrderField = "email"
+	OrderByFirstName  OrderField = "firstName"
+	OrderByLastName   OrderField = "lastName"
+	OrderByAddDate    OrderField = "addDate"
+	OrderByChangeDate OrderField = "changeDate"
+)
+
+// orderColumns are the store's names of the sortable fields; any other sorts by id.
+var orderColumns = map[OrderField]registration.OrderField{
+	OrderByID:         registration.OrderByID,
+	OrderByEmail:      registration.OrderByEmail,
+	OrderByFirstName:  registration.OrderByFirstName,
+	OrderByLastName:   registration.OrderByLastName,
+	OrderByAddDate:    registration.OrderByAddDate,
+	OrderByChangeDate: registration.OrderByChangeDate,
 }
 
 // UserPage is one page of users.
@@ -102,7 +125,7 @@ func (o *Orchestrator) search(ctx context.Context, c Call, in GetUsersInput, pag
 		FirstNamePrefix:        in.FirstName,
 		LastNamePrefix:         in.LastName,
 		Verified:               in.Verified,
-		OrderBy:                in.OrderBy,
+		OrderBy:                orderColumns[in.OrderBy],
 		Descending:             in.Descending,
 		Limit:                  page.PageSize,
 		Offset:                 (page.PageNumber - 1) * page.PageSize,
@@ -198,6 +221,10 @@ func (o *Orchestrator) userForToken(ctx context.Context, c Call, token string, a
 		}
 		// A logout ends every session issued before it.
 		if lo := f.reg.LastLogoutDate; lo != nil && !s.IssuedAt.After(*lo) {
+			return f, ErrInvalidToken
+		}
+		// So does a password change: whoever knew the old password may hold one of them.
+		if pc := f.reg.PasswordChangedAt; pc != nil && s.IssuedBefore(*pc) {
 			return f, ErrInvalidToken
 		}
 		if f.provUser != nil && f.provUser.Blocked {

@@ -2,6 +2,10 @@
 // it routes each call to the tenant's identity provider and to the Subscribe registration store,
 // records an event for every call it makes, and merges what they answer. It speaks plain Go
 // (no HTTP, no generated types) and reports outcomes as the errors in errors.go.
+//
+// Beside the workflows: routing.go answers where a call goes (three rules), store.go declares the
+// ports it is given (Store, Providers), events.go times and records each call, state.go and
+// view.go say how a user is shown, seal.go and tokens.go make the values it hands out.
 package orchestrator
 
 import (

@@ -50,15 +50,30 @@ func (o *Orchestrator) setPassword(ctx context.Context, c Call, f found, passwor
 				return err
 			}
 		}
-		if hash != "" {
-			if err := o.updateInTx(ctx, tx, c, crid, func(r *registration.Registration) { r.PasswordHash = hash }); err != nil {
-				return err
+		// The change ends the sessions issued before it (userForToken compares) and every
+		// forgot-password or welcome link still out: none may set the password again.
+		now := o.Now().UTC()
+		err := o.updateInTx(ctx, tx, c, crid, func(r *registration.Registration) {
+			if hash != "" {
+				r.PasswordHash = hash
 			}
+			r.PasswordChangedAt = &now
+		})
+		if errors.Is(err, ErrUserNotFound) && hash == "" {
+			// The provider has taken the password of a user Subscribe no longer holds: there is
+			// no session or link of it here to end.
+			err = nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := o.endResetLinks(ctx, tx, c, crid); err != nil {
+			return err
 		}
 		if err := o.enqueue(ctx, tx, mail.PasswordChanged(c.Tenant, f.reg.Email)); err != nil {
 			return err
 		}
-		_, err := tx.RecordEvent(ctx, o.event(c, events.SubscribeChangePassword, crid, start, nil))
+		_, err = tx.RecordEvent(ctx, o.event(c, events.SubscribeChangePassword, crid, start, nil))
 		return err
 	})
 	if err != nil {
@@ -70,6 +85,12 @@ func (o *Orchestrator) setPassword(ctx context.Context, c Call, f found, passwor
 	}
 	o.MailQueued()
 	return nil
+}
+
+// endResetLinks ends every forgot-password and welcome link of the user still out (used up now).
+func (o *Orchestrator) endResetLinks(ctx context.Context, tx Store, c Call, crid string) error {
+	_, err := tx.RevokeTokens(ctx, c.Tenant.Key, crid, registration.PurposeForgotPassword, o.Now().UTC())
+	return err
 }
 
 // updateInTx reads and rewrites a registration inside a transaction (the transaction makes the

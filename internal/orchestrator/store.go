@@ -23,6 +23,7 @@ type Store interface {
 	GetToken(ctx context.Context, t tenant.Key, p registration.Purpose, id string) (registration.Token, error)
 	UseToken(ctx context.Context, t tenant.Key, p registration.Purpose, id string, at time.Time) error
 	RecordTokenFailure(ctx context.Context, t tenant.Key, p registration.Purpose, id string) (int, error)
+	RevokeTokens(ctx context.Context, t tenant.Key, customerRegistrationID string, p registration.Purpose, at time.Time) (int64, error)
 
 	RecordEvent(ctx context.Context, e registration.Event) (int64, error)
 	ListEvents(ctx context.Context, t tenant.Key, customerRegistrationID string, limit, offset int) ([]registration.Event, int64, error)

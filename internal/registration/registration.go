@@ -29,6 +29,9 @@ type Registration struct {
 	LastName       *string
 	Metadata       map[string]string
 	LastLogoutDate *time.Time
+	// PasswordChangedAt is the last change of the password (update, reset, or seen on the
+	// provider); sessions issued before it are no longer valid. nil: never changed.
+	PasswordChangedAt *time.Time
 	// AuthSystem is the provider the user was created in ("Auth0", ...), "" for Subscribe only.
 	AuthSystem   string
 	AddDate      time.Time
@@ -132,6 +135,9 @@ type Email struct {
 	NextAttemptAt time.Time
 	SentAt        *time.Time
 	LastError     string
+	// BodyExpiresAt is when the link or code in Body stops working (nil: it holds none). An
+	// unsent email's body is blanked then (ScrubEmails).
+	BodyExpiresAt *time.Time
 }
 
 // The store's errors.
@@ -169,6 +175,9 @@ type Store interface {
 	// UseToken marks the token used at `at` if it is unused and unexpired then; ErrNotFound
 	// otherwise. Of concurrent calls for one token, exactly one succeeds.
 	UseToken(ctx context.Context, t tenant.Key, p Purpose, id string, at time.Time) error
+	// RevokeTokens marks every unused token of the user for purpose p used at `at` and returns
+	// how many it ended (a password or email change ends the links issued before it).
+	RevokeTokens(ctx context.Context, t tenant.Key, customerRegistrationID string, p Purpose, at time.Time) (int64, error)
 	// RecordTokenFailure counts a wrong attempt and returns the count so far; ErrNotFound.
 	RecordTokenFailure(ctx context.Context, t tenant.Key, p Purpose, id string) (int, error)
 
@@ -195,6 +204,9 @@ type Store interface {
 	MarkEmailSent(ctx context.Context, id int64, at time.Time) error
 	// MarkEmailFailed records a failed attempt and when to try again.
 	MarkEmailFailed(ctx context.Context, id int64, next time.Time, lastError string) error
+	// ScrubEmails blanks the body of unsent emails whose BodyExpiresAt is at or before now, and of
+	// the emails ids names (given up on); it returns how many it blanked.
+	ScrubEmails(ctx context.Context, now time.Time, ids ...int64) (int64, error)
 	// OutboxBacklog counts the unsent emails.
 	OutboxBacklog(ctx context.Context) (int64, error)
 

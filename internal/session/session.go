@@ -46,13 +46,23 @@ type Session struct {
 	// has whole-second precision (JWT NumericDate), truncated, so a token issued in the same
 	// second as a logout is refused rather than accepted.
 	IssuedAt  time.Time
-	ExpiresAt time.Time
+	// IssuedAtMicro is the issue time to the microsecond (claim uo_iat_us), which a password
+	// change is compared with: a login right after a reset must not fall in the change's second.
+	// Tokens issued before the claim existed have IssuedAt here.
+	IssuedAtMicro time.Time
+	ExpiresAt     time.Time
 }
+
+// IssuedBefore tells whether the session began before t (a password change): such a session is
+// over. A token without microseconds counts from the start of its second, so it fails closed.
+func (s Session) IssuedBefore(t time.Time) bool { return s.IssuedAtMicro.Before(t) }
 
 type claims struct {
 	jwt.RegisteredClaims
 	Tenant string `json:"tnt"`
 	Type   string `json:"uo_typ"`
+	// IssuedAtMicro is the issue time in microseconds since the epoch (iat has whole seconds).
+	IssuedAtMicro int64 `json:"uo_iat_us,omitempty"`
 }
 
 // Issuer issues and parses session tokens. It is safe for concurrent use.
@@ -85,8 +95,9 @@ func (i *Issuer) Issue(t tenant.Key, customerRegistrationID string, days int, no
 			IssuedAt:  iat,
 			ExpiresAt: exp,
 		},
-		Tenant: t.String(),
-		Type:   TypeValue,
+		Tenant:        t.String(),
+		Type:          TypeValue,
+		IssuedAtMicro: now.UnixMicro(),
 	}
 	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(i.key)
 	if err != nil {
@@ -129,9 +140,15 @@ func (i *Issuer) Parse(t tenant.Key, token string, now time.Time) (Session, erro
 	case c.IssuedAt == nil:
 		return Session{}, fmt.Errorf("%w: no issue time", ErrInvalid)
 	}
-	return Session{
+	out := Session{
 		CustomerRegistrationID: c.Subject,
 		IssuedAt:               c.IssuedAt.UTC(),
+		IssuedAtMicro:          c.IssuedAt.UTC(),
 		ExpiresAt:              c.ExpiresAt.UTC(),
-	}, nil
+	}
+	// The microseconds refine iat; a value outside iat's second is not a refinement and is ignored.
+	if us := time.UnixMicro(c.IssuedAtMicro).UTC(); c.IssuedAtMicro != 0 && !us.Before(out.IssuedAt) && us.Before(out.IssuedAt.Add(time.Second)) {
+		out.IssuedAtMicro = us
+	}
+	return out, nil
 }

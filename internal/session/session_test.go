@@ -127,7 +127,7 @@ func TestIssueParseRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			want := Session{CustomerRegistrationID: tt.crid, IssuedAt: t0.Truncate(time.Second), ExpiresAt: wantExp}
+			want := Session{CustomerRegistrationID: tt.crid, IssuedAt: t0.Truncate(time.Second), IssuedAtMicro: t0.Truncate(time.Microsecond).UTC(), ExpiresAt: wantExp}
 			if s != want {
 				t.Fatalf("Parse = %+v, want %+v", s, want)
 			}
@@ -214,5 +214,43 @@ func TestParseClockEdges(t *testing.T) {
 				t.Fatalf("Parse at %v: %v, want ok=%v", tt.now, err, tt.ok)
 			}
 		})
+	}
+}
+
+// A password change ends the sessions issued before it, to the microsecond: a login right after a
+// reset (same second) keeps its session, one a microsecond before the change does not.
+func TestIssuedBefore(t *testing.T) {
+	i := newIssuer(t, testKey)
+	change := t0.Truncate(time.Second).Add(500 * time.Millisecond)
+	tests := []struct {
+		name   string
+		issued time.Time
+		want   bool
+	}{
+		{"a second earlier", change.Add(-time.Second), true},
+		{"a microsecond earlier, same second", change.Add(-time.Microsecond), true},
+		{"at the change", change, false},
+		{"a millisecond later, same second", change.Add(time.Millisecond), false},
+		{"a second later", change.Add(time.Second), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, _, err := i.Issue(testTenant, "12345", 1, tt.issued)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := i.Parse(testTenant, tok, change.Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := s.IssuedBefore(change); got != tt.want {
+				t.Fatalf("IssuedBefore = %v, want %v (issued %v)", got, tt.want, s.IssuedAtMicro)
+			}
+		})
+	}
+	// A token without the microseconds (issued before they existed) counts from its second's start.
+	old := Session{IssuedAt: change.Truncate(time.Second), IssuedAtMicro: change.Truncate(time.Second)}
+	if !old.IssuedBefore(change) {
+		t.Error("a token without microseconds in the change's second survived it")
 	}
 }

@@ -241,6 +241,10 @@ func clone(r registration.Registration) registration.Registration {
 		v := *r.LastLogoutDate
 		r.LastLogoutDate = &v
 	}
+	if r.PasswordChangedAt != nil {
+		v := *r.PasswordChangedAt
+		r.PasswordChangedAt = &v
+	}
 	r.Metadata = maps.Clone(r.Metadata) // nil stays nil
 	return r
 }
@@ -404,6 +408,11 @@ func (s *Store) UseToken(ctx context.Context, t tenant.Key, p registration.Purpo
 	return s.inner.UseToken(ctx, t, p, id, at)
 }
 
+// RevokeTokens ends a user's unused tokens (tokens are not registrations).
+func (s *Store) RevokeTokens(ctx context.Context, t tenant.Key, crid string, p registration.Purpose, at time.Time) (int64, error) {
+	return s.inner.RevokeTokens(ctx, t, crid, p, at)
+}
+
 // RecordTokenFailure counts a wrong attempt on a token.
 func (s *Store) RecordTokenFailure(ctx context.Context, t tenant.Key, p registration.Purpose, id string) (int, error) {
 	return s.inner.RecordTokenFailure(ctx, t, p, id)
@@ -447,6 +456,11 @@ func (s *Store) MarkEmailSent(ctx context.Context, id int64, at time.Time) error
 // MarkEmailFailed records a failed delivery.
 func (s *Store) MarkEmailFailed(ctx context.Context, id int64, next time.Time, lastError string) error {
 	return s.inner.MarkEmailFailed(ctx, id, next, lastError)
+}
+
+// ScrubEmails blanks the bodies of expired or abandoned unsent emails.
+func (s *Store) ScrubEmails(ctx context.Context, now time.Time, ids ...int64) (int64, error) {
+	return s.inner.ScrubEmails(ctx, now, ids...)
 }
 
 // OutboxBacklog counts the unsent emails.

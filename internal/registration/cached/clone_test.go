@@ -13,7 +13,7 @@ import (
 // clone must copy every field that refers to memory a caller could change. A field of such a kind
 // added to Registration fails this test until clone copies it and it is listed here.
 func TestCloneCoversEveryReferenceField(t *testing.T) {
-	cloned := []string{"FirstName", "LastName", "Metadata", "LastLogoutDate"}
+	cloned := []string{"FirstName", "LastName", "Metadata", "LastLogoutDate", "PasswordChangedAt"}
 	typ := reflect.TypeFor[registration.Registration]()
 	var refs []string
 	for f := range typ.Fields() {
@@ -36,12 +36,13 @@ func TestCloneCoversEveryReferenceField(t *testing.T) {
 
 func TestCloneSharesNothing(t *testing.T) {
 	first, last, at := "Ada", "Lovelace", time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	r := registration.Registration{FirstName: &first, LastName: &last, LastLogoutDate: &at, Metadata: map[string]string{"k": "v"}}
+	changed := at.Add(time.Hour)
+	r := registration.Registration{FirstName: &first, LastName: &last, LastLogoutDate: &at, PasswordChangedAt: &changed, Metadata: map[string]string{"k": "v"}}
 	c := clone(r)
 	if !reflect.DeepEqual(c, r) {
 		t.Fatalf("clone %+v differs from %+v", c, r)
 	}
-	if c.FirstName == r.FirstName || c.LastName == r.LastName || c.LastLogoutDate == r.LastLogoutDate {
+	if c.FirstName == r.FirstName || c.LastName == r.LastName || c.LastLogoutDate == r.LastLogoutDate || c.PasswordChangedAt == r.PasswordChangedAt {
 		t.Fatal("clone shares a pointer with the original")
 	}
 	c.Metadata["k"] = "changed"

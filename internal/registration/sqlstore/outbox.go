@@ -13,12 +13,13 @@ import (
 )
 
 const emailCols = `id, tenant, kind, from_address, to_address, subject, body, created_at, attempts,
-	next_attempt_at, sent_at, last_error`
+	next_attempt_at, sent_at, last_error, body_expires_at`
 
 func scanEmail(row rowScanner) (registration.Email, error) {
 	var e registration.Email
 	err := row.Scan(&e.ID, tenantCol{&e.Tenant}, &e.Kind, &e.From, &e.To, &e.Subject, &e.Body,
-		scanTime(&e.CreatedAt), &e.Attempts, scanTime(&e.NextAttemptAt), scanNullTime(&e.SentAt), &e.LastError)
+		scanTime(&e.CreatedAt), &e.Attempts, scanTime(&e.NextAttemptAt), scanNullTime(&e.SentAt), &e.LastError,
+		scanNullTime(&e.BodyExpiresAt))
 	return e, err
 }
 
@@ -37,9 +38,9 @@ func (s *Store) EnqueueEmail(ctx context.Context, e registration.Email) (int64, 
 	}
 	var id int64
 	err = s.writer().QueryRowContext(ctx, s.q(`INSERT INTO outbox
-		(tenant, kind, from_address, to_address, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, NULL, '') RETURNING id`),
-		tk, e.Kind, e.From, e.To, e.Subject, e.Body, s.timeArg(e.CreatedAt), s.timeArg(e.NextAttemptAt)).Scan(&id)
+		(tenant, kind, from_address, to_address, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error, body_expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, NULL, '', ?) RETURNING id`),
+		tk, e.Kind, e.From, e.To, e.Subject, e.Body, s.timeArg(e.CreatedAt), s.timeArg(e.NextAttemptAt), s.nullTimeArg(e.BodyExpiresAt)).Scan(&id)
 	if err != nil {
 		return 0, s.wrap("enqueue email", err)
 	}
@@ -173,6 +174,27 @@ func (s *Store) updateEmail(ctx context.Context, op, query string, args ...any) 
 		return registration.ErrNotFound
 	}
 	return nil
+}
+
+// ScrubEmails blanks the body of unsent emails whose secret has expired (BodyExpiresAt at or
+// before now), and of the emails ids names (ones delivery gave up on), and returns how many it
+// blanked. The rows stay, with their subject and last error, for support to see what happened.
+func (s *Store) ScrubEmails(ctx context.Context, now time.Time, ids ...int64) (int64, error) {
+	query := `UPDATE outbox SET body = '' WHERE body <> '' AND sent_at IS NULL AND (body_expires_at <= ?`
+	args := []any{s.timeArg(now)}
+	for _, id := range ids {
+		query += ` OR id = ?`
+		args = append(args, id)
+	}
+	res, err := s.writer().ExecContext(ctx, s.q(query+`)`), args...)
+	if err != nil {
+		return 0, s.wrap("scrub emails", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.wrap("scrub emails", err)
+	}
+	return n, nil
 }
 
 // OutboxBacklog counts the unsent emails, due or not.

@@ -14,7 +14,7 @@ import (
 
 const registrationCols = `tenant, customer_registration_id, email, password_hash, verified, pending,
 	first_name, last_name, metadata, last_logout_date, auth_system,
-	add_date, add_source, change_date, change_source, version`
+	add_date, add_source, change_date, change_source, version, password_changed_at`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -26,7 +26,8 @@ func scanRegistration(row rowScanner) (registration.Registration, error) {
 	)
 	err := row.Scan(tenantCol{&r.Tenant}, &r.CustomerRegistrationID, &r.Email, &r.PasswordHash,
 		&r.Verified, &r.Pending, &first, &last, &metadata, scanNullTime(&r.LastLogoutDate), &r.AuthSystem,
-		scanTime(&r.AddDate), &r.AddSource, scanTime(&r.ChangeDate), &r.ChangeSource, &r.Version)
+		scanTime(&r.AddDate), &r.AddSource, scanTime(&r.ChangeDate), &r.ChangeSource, &r.Version,
+		scanNullTime(&r.PasswordChangedAt))
 	if err != nil {
 		return registration.Registration{}, err
 	}
@@ -83,12 +84,12 @@ func (s *Store) Create(ctx context.Context, r registration.Registration) error {
 		_, err := s.writer().ExecContext(ctx, s.q(`INSERT INTO registrations (
 			tenant, customer_registration_id, email, email_key, password_hash, verified, pending,
 			first_name, first_name_key, last_name, last_name_key, metadata, last_logout_date,
-			auth_system, add_date, add_source, change_date, change_source, version)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`),
+			auth_system, add_date, add_source, change_date, change_source, version, password_changed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`),
 			tk, r.CustomerRegistrationID, r.Email, lowerKey(r.Email), r.PasswordHash, r.Verified, r.Pending,
 			nullableString(r.FirstName), nullableKey(r.FirstName), nullableString(r.LastName), nullableKey(r.LastName),
 			meta, s.nullTimeArg(r.LastLogoutDate), r.AuthSystem,
-			s.timeArg(r.AddDate), r.AddSource, s.timeArg(r.ChangeDate), r.ChangeSource)
+			s.timeArg(r.AddDate), r.AddSource, s.timeArg(r.ChangeDate), r.ChangeSource, s.nullTimeArg(r.PasswordChangedAt))
 		if err != nil {
 			if mapped := s.d.Constraint(err); mapped != nil {
 				return mapped
@@ -258,13 +259,13 @@ func (s *Store) Update(ctx context.Context, r registration.Registration) (regist
 			email = ?, email_key = ?, password_hash = ?, verified = ?, pending = ?,
 			first_name = ?, first_name_key = ?, last_name = ?, last_name_key = ?, metadata = ?,
 			last_logout_date = ?, auth_system = ?, change_date = ?, change_source = ?,
-			version = version + 1
+			password_changed_at = ?, version = version + 1
 			WHERE tenant = ? AND customer_registration_id = ? AND version = ?
 			RETURNING `+registrationCols),
 			r.Email, lowerKey(r.Email), r.PasswordHash, r.Verified, r.Pending,
 			nullableString(r.FirstName), nullableKey(r.FirstName), nullableString(r.LastName), nullableKey(r.LastName), meta,
 			s.nullTimeArg(r.LastLogoutDate), r.AuthSystem, s.timeArg(r.ChangeDate), r.ChangeSource,
-			tk, r.CustomerRegistrationID, r.Version)
+			s.nullTimeArg(r.PasswordChangedAt), tk, r.CustomerRegistrationID, r.Version)
 		var err error
 		out, err = scanRegistration(row)
 		switch {

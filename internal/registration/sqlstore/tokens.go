@@ -94,6 +94,26 @@ func (s *Store) UseToken(ctx context.Context, t tenant.Key, p registration.Purpo
 	return nil
 }
 
+// RevokeTokens marks every unused token of the user for purpose p used at `at`, and returns how
+// many it ended. A password or email change calls it in the same transaction as the change.
+func (s *Store) RevokeTokens(ctx context.Context, t tenant.Key, crid string, p registration.Purpose, at time.Time) (int64, error) {
+	tk, err := encodeTenant(t)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.writer().ExecContext(ctx, s.q(`UPDATE tokens SET used_at = ?
+		WHERE tenant = ? AND crid = ? AND purpose = ? AND used_at IS NULL`),
+		s.timeArg(at), tk, crid, string(p))
+	if err != nil {
+		return 0, s.wrap("revoke tokens", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.wrap("revoke tokens", err)
+	}
+	return n, nil
+}
+
 // RecordTokenFailure counts a wrong attempt, used or expired token alike, and returns the count.
 func (s *Store) RecordTokenFailure(ctx context.Context, t tenant.Key, p registration.Purpose, id string) (int, error) {
 	tk, err := encodeTenant(t)

@@ -43,6 +43,8 @@ func Run(t *testing.T, open Opener) {
 		{"UseToken", testUseToken},
 		{"UseTokenRace", testUseTokenRace},
 		{"RecordTokenFailure", testRecordTokenFailure},
+		{"RevokeTokens", testRevokeTokens},
+		{"ScrubEmails", testScrubEmails},
 		{"Events", testEvents},
 		{"RecordEvents", testRecordEvents},
 		{"Outbox", testOutbox},
@@ -110,6 +112,7 @@ func newRegistration(k tenant.Key, id, email string) registration.Registration {
 		LastName:               ptr("Lovelace"),
 		Metadata:               map[string]string{"plan": "gold", "quote": `she said "hi"\n`, "name": "Zoë ✓", "empty": ""},
 		LastLogoutDate:         ptr(base.Add(-time.Hour)),
+		PasswordChangedAt:      ptr(base.Add(-2 * time.Hour)),
 		AuthSystem:             "Auth0",
 		AddDate:                base,
 		AddSource:              "Web",
@@ -125,6 +128,9 @@ func stored(r registration.Registration, version int64) registration.Registratio
 	r.ChangeDate = micro(r.ChangeDate)
 	if r.LastLogoutDate != nil {
 		r.LastLogoutDate = ptr(micro(*r.LastLogoutDate))
+	}
+	if r.PasswordChangedAt != nil {
+		r.PasswordChangedAt = ptr(micro(*r.PasswordChangedAt))
 	}
 	if len(r.Metadata) == 0 {
 		r.Metadata = nil
@@ -222,7 +228,7 @@ func testRoundTrip(t *testing.T, s registration.Store) {
 		{"nothing optional", func(r *registration.Registration) {
 			r.PasswordHash, r.AuthSystem, r.AddSource, r.ChangeSource = "", "", "", ""
 			r.Verified, r.Pending = false, true
-			r.FirstName, r.LastName, r.LastLogoutDate, r.Metadata = nil, nil, nil, nil
+			r.FirstName, r.LastName, r.LastLogoutDate, r.Metadata, r.PasswordChangedAt = nil, nil, nil, nil, nil
 		}},
 		{"empty names are not missing names", func(r *registration.Registration) {
 			r.FirstName, r.LastName = ptr(""), ptr("")
@@ -738,6 +744,91 @@ func exactlyOneWins(t *testing.T, n int, what, many string, loser error, op func
 	if wins != 1 {
 		t.Fatalf("%d of %d %s succeeded, want exactly 1", wins, n, many)
 	}
+}
+
+// A password or email change ends every link of the user issued before it, and only those.
+func testRevokeTokens(t *testing.T, s registration.Store) {
+	ctx := t.Context()
+	mustCreate(t, s, newRegistration(tenantA, "u1", "ada@example.com"))
+	mustCreate(t, s, newRegistration(tenantA, "u2", "bob@example.com"))
+	mustCreate(t, s, newRegistration(tenantB, "u1", "ada@example.com"))
+	put := func(k tenant.Key, p registration.Purpose, id, crid string, used *time.Time) registration.Token {
+		tok := newToken(k, p, id, crid)
+		tok.UsedAt = used
+		mustNoErr(t, "put", s.PutToken(ctx, tok))
+		return storedToken(tok)
+	}
+	older, newer := put(tenantA, registration.PurposeForgotPassword, "1", "u1", nil), put(tenantA, registration.PurposeForgotPassword, "2", "u1", nil)
+	used := put(tenantA, registration.PurposeForgotPassword, "3", "u1", ptr(base))
+	code := put(tenantA, registration.PurposeVerifyEmail, "u1", "u1", nil)
+	bobs := put(tenantA, registration.PurposeForgotPassword, "4", "u2", nil)
+	otherTenant := put(tenantB, registration.PurposeForgotPassword, "1", "u1", nil)
+
+	at := base.Add(time.Minute)
+	n, err := s.RevokeTokens(ctx, tenantA, "u1", registration.PurposeForgotPassword, at)
+	mustNoErr(t, "revoke", err)
+	mustEqual(t, "tokens revoked", n, int64(2))
+	for _, tc := range []struct {
+		name string
+		tok  registration.Token
+		want *time.Time
+	}{
+		{"older link", older, ptr(micro(at))}, {"newer link", newer, ptr(micro(at))},
+		{"a used link keeps its use", used, used.UsedAt}, {"another purpose", code, nil},
+		{"another user", bobs, nil}, {"another tenant", otherTenant, nil},
+	} {
+		got, err := s.GetToken(ctx, tc.tok.Tenant, tc.tok.Purpose, tc.tok.ID)
+		mustNoErr(t, tc.name, err)
+		want := tc.tok
+		want.UsedAt = tc.want
+		mustEqual(t, tc.name, got, want)
+	}
+	mustErrIs(t, "a revoked link cannot be used", s.UseToken(ctx, tenantA, registration.PurposeForgotPassword, "2", at), registration.ErrNotFound)
+	n, err = s.RevokeTokens(ctx, tenantA, "nobody", registration.PurposeForgotPassword, at)
+	mustNoErr(t, "revoke for nobody", err)
+	mustEqual(t, "revoked for nobody", n, int64(0))
+}
+
+// An unsent email keeps its secret only while the secret works: the body is blanked once it has
+// expired or delivery was given up on.
+func testScrubEmails(t *testing.T, s registration.Store) {
+	ctx := t.Context()
+	reader, ok := s.(emailReader)
+	if !ok {
+		t.Fatalf("%T has no Email(ctx, id) method", s)
+	}
+	const body = "Open https://daily.example/reset?e=SECRET"
+	enqueue := func(expires *time.Time) int64 {
+		id, err := s.EnqueueEmail(ctx, registration.Email{Tenant: tenantA, Kind: "forgot-password", From: "f@daily.example",
+			To: "ada@example.com", Subject: "Reset", Body: body, CreatedAt: base, NextAttemptAt: base, BodyExpiresAt: expires})
+		mustNoErr(t, "enqueue", err)
+		return id
+	}
+	expired, live, none, abandoned := enqueue(ptr(base.Add(time.Hour))), enqueue(ptr(base.Add(3*time.Hour))), enqueue(nil), enqueue(ptr(base.Add(3*time.Hour)))
+	sent := enqueue(ptr(base.Add(time.Hour)))
+	mustNoErr(t, "sent", s.MarkEmailSent(ctx, sent, base))
+	now := base.Add(2 * time.Hour)
+	n, err := s.ScrubEmails(ctx, now, abandoned)
+	mustNoErr(t, "scrub", err)
+	mustEqual(t, "emails scrubbed", n, int64(2))
+	for _, tc := range []struct {
+		name string
+		id   int64
+		want string
+	}{{"expired", expired, ""}, {"live", live, body}, {"no expiry", none, body}, {"given up on", abandoned, ""}, {"sent", sent, ""}} {
+		e, err := reader.Email(ctx, tc.id)
+		mustNoErr(t, tc.name, err)
+		mustEqual(t, tc.name+" body", e.Body, tc.want)
+		if e.Subject != "Reset" || e.To != "ada@example.com" {
+			t.Errorf("%s: scrubbing lost the row's other fields: %+v", tc.name, e)
+		}
+	}
+	got, err := reader.Email(ctx, live)
+	mustNoErr(t, "live", err)
+	mustEqual(t, "expiry read back", got.BodyExpiresAt, ptr(micro(base.Add(3*time.Hour))))
+	n, err = s.ScrubEmails(ctx, now)
+	mustNoErr(t, "scrub again", err)
+	mustEqual(t, "scrubbed again", n, int64(0))
 }
 
 func testRecordTokenFailure(t *testing.T, s registration.Store) {

@@ -1,4 +1,4 @@
-package mail_test
+package delivery_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"usersorchestrator/internal/mail"
+	"usersorchestrator/internal/mail/delivery"
 	"usersorchestrator/internal/mail/mailtest"
 	"usersorchestrator/internal/registration"
 	"usersorchestrator/internal/registration/sqlite"
@@ -146,7 +147,7 @@ func TestWorkerDeliversDueMail(t *testing.T) {
 	box := &fakeOutbox{}
 	clk := newClock()
 	log, logs := newLog()
-	w := mail.NewWorker(box, newSender(t, smtpConfig(sink, mail.TLSNone)), log, mail.WorkerOptions{Now: clk.Now})
+	w := delivery.NewWorker(box, newSender(t, smtpConfig(sink, delivery.TLSNone)), log, delivery.WorkerOptions{Now: clk.Now})
 
 	a := box.add(secretMail("a@example.com"), clk.Now().Add(-time.Minute))
 	b := box.add(mail.PasswordChanged(testTenant(), "b@example.com"), clk.Now())
@@ -192,7 +193,7 @@ func TestWorkerBacksOffThenGivesUp(t *testing.T) {
 	// The error quotes the body, as a broken relay might: it must be cut out anyway.
 	e := secretMail("a@example.com")
 	sender := &failingSender{err: fmt.Errorf("421 4.3.0 try again later (%s)", e.Body)}
-	w := mail.NewWorker(box, sender, log, mail.WorkerOptions{Now: clk.Now, MaxAttempts: 4})
+	w := delivery.NewWorker(box, sender, log, delivery.WorkerOptions{Now: clk.Now, MaxAttempts: 4})
 	id := box.add(e, clk.Now())
 
 	steps := []struct {
@@ -254,8 +255,8 @@ func TestWorkerBacksOffThenGivesUp(t *testing.T) {
 func TestWorkerPermanentFailureGivesUpAtOnce(t *testing.T) {
 	box := &fakeOutbox{}
 	clk := newClock()
-	sender := &failingSender{err: fmt.Errorf("%w: 550 5.1.1 no such user", mail.ErrPermanent)}
-	w := mail.NewWorker(box, sender, nil, mail.WorkerOptions{Now: clk.Now})
+	sender := &failingSender{err: fmt.Errorf("%w: 550 5.1.1 no such user", delivery.ErrPermanent)}
+	w := delivery.NewWorker(box, sender, nil, delivery.WorkerOptions{Now: clk.Now})
 	id := box.add(mail.PasswordChanged(testTenant(), "gone@example.com"), clk.Now())
 	if _, err := w.DeliverDue(t.Context()); err != nil {
 		t.Fatal(err)
@@ -272,7 +273,7 @@ func TestWorkerRejectedRecipientDoesNotBlockOthers(t *testing.T) {
 	sink := mailtest.NewSink(t, mailtest.WithRejectRecipient("gone@example.com"))
 	box := &fakeOutbox{}
 	clk := newClock()
-	w := mail.NewWorker(box, newSender(t, smtpConfig(sink, mail.TLSNone)), nil, mail.WorkerOptions{Now: clk.Now})
+	w := delivery.NewWorker(box, newSender(t, smtpConfig(sink, delivery.TLSNone)), nil, delivery.WorkerOptions{Now: clk.Now})
 	gone := box.add(mail.PasswordChanged(testTenant(), "gone@example.com"), clk.Now())
 	box.add(mail.PasswordChanged(testTenant(), "here@example.com"), clk.Now())
 	if sent, err := w.DeliverDue(t.Context()); err != nil || sent != 1 {
@@ -299,7 +300,7 @@ func TestBackoff(t *testing.T) {
 		{1000, time.Hour},
 	}
 	for _, tt := range tests {
-		if got := mail.Backoff(tt.attempt); got != tt.want {
+		if got := delivery.Backoff(tt.attempt); got != tt.want {
 			t.Errorf("Backoff(%d) = %s, want %s", tt.attempt, got, tt.want)
 		}
 	}
@@ -308,21 +309,21 @@ func TestBackoff(t *testing.T) {
 func TestWorkerWithoutSMTP(t *testing.T) {
 	tests := []struct {
 		name   string
-		sender mail.Sender
+		sender delivery.Sender
 	}{
 		{"nil sender", nil},
-		{"typed nil SMTP sender", (*mail.SMTPSender)(nil)},
+		{"typed nil SMTP sender", (*delivery.SMTPSender)(nil)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { testWithoutSMTP(t, tt.sender) })
 	}
 }
 
-func testWithoutSMTP(t *testing.T, sender mail.Sender) {
+func testWithoutSMTP(t *testing.T, sender delivery.Sender) {
 	box := &fakeOutbox{}
 	clk := newClock()
 	log, logs := newLog()
-	w := mail.NewWorker(box, sender, log, mail.WorkerOptions{Now: clk.Now})
+	w := delivery.NewWorker(box, sender, log, delivery.WorkerOptions{Now: clk.Now})
 
 	kinds := []registration.Email{
 		secretMail("a@example.com"),
@@ -348,7 +349,7 @@ func testWithoutSMTP(t *testing.T, sender mail.Sender) {
 			}
 		}
 		r := box.get(ids[i])
-		if r.SentAt != nil || r.Body == "" || r.LastError != mail.NoSMTPError || r.NextAttemptAt.Before(clk.Now().AddDate(50, 0, 0)) {
+		if r.SentAt != nil || r.Body == "" || r.LastError != delivery.NoSMTPError || r.NextAttemptAt.Before(clk.Now().AddDate(50, 0, 0)) {
 			t.Errorf("row %d not parked with its body: %+v", ids[i], r)
 		}
 	}
@@ -369,7 +370,7 @@ func TestWorkerNotifyWakesRun(t *testing.T) {
 	sink := mailtest.NewSink(t)
 	box := &fakeOutbox{}
 	// An hour between polls: only Notify can explain a prompt delivery.
-	w := mail.NewWorker(box, newSender(t, smtpConfig(sink, mail.TLSNone)), nil, mail.WorkerOptions{Interval: time.Hour})
+	w := delivery.NewWorker(box, newSender(t, smtpConfig(sink, delivery.TLSNone)), nil, delivery.WorkerOptions{Interval: time.Hour})
 	done := runWorker(t, w)
 	waitUntil(t, func() bool { return box.dueCall.Load() >= 1 }) // the first pass, on start
 
@@ -391,7 +392,7 @@ func TestWorkerNotifyWakesRun(t *testing.T) {
 
 func TestWorkerRunStopsOnCancel(t *testing.T) {
 	box := &fakeOutbox{}
-	w := mail.NewWorker(box, &failingSender{err: errors.New("down")}, nil, mail.WorkerOptions{Interval: time.Hour})
+	w := delivery.NewWorker(box, &failingSender{err: errors.New("down")}, nil, delivery.WorkerOptions{Interval: time.Hour})
 	done := runWorker(t, w)
 	waitUntil(t, func() bool { return box.dueCall.Load() >= 1 })
 	done() // fails the test unless Run returns nil promptly
@@ -403,7 +404,7 @@ func TestWorkerRunSurvivesStoreErrors(t *testing.T) {
 	box := &fakeOutbox{dueErr: errors.New("database is locked")}
 	log, logs := newLog()
 	box.add(mail.PasswordChanged(testTenant(), "a@example.com"), time.Now())
-	w := mail.NewWorker(box, newSender(t, smtpConfig(sink, mail.TLSNone)), log, mail.WorkerOptions{Interval: 20 * time.Millisecond})
+	w := delivery.NewWorker(box, newSender(t, smtpConfig(sink, delivery.TLSNone)), log, delivery.WorkerOptions{Interval: 20 * time.Millisecond})
 	done := runWorker(t, w)
 	sink.WaitFor(t, "a@example.com", wait)
 	done()
@@ -422,7 +423,7 @@ func TestWorkerRunDrainsFullBatches(t *testing.T) {
 		want = append(want, to)
 		box.add(mail.PasswordChanged(testTenant(), to), time.Now())
 	}
-	w := mail.NewWorker(box, newSender(t, smtpConfig(sink, mail.TLSNone)), nil, mail.WorkerOptions{Interval: time.Hour, Batch: 2})
+	w := delivery.NewWorker(box, newSender(t, smtpConfig(sink, delivery.TLSNone)), nil, delivery.WorkerOptions{Interval: time.Hour, Batch: 2})
 	done := runWorker(t, w)
 	for _, to := range want {
 		sink.WaitFor(t, to, wait)
@@ -439,7 +440,7 @@ func TestWorkerRunDrainsFullBatches(t *testing.T) {
 }
 
 // runWorker starts Run; the returned func cancels it and checks it returned nil promptly.
-func runWorker(t *testing.T, w *mail.Worker) func() {
+func runWorker(t *testing.T, w *delivery.Worker) func() {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
@@ -492,7 +493,7 @@ func TestWorkerStopsAtHalfLease(t *testing.T) {
 	box := &fakeOutbox{}
 	clk := newClock()
 	sender := &clockSender{clk: clk, took: 20 * time.Second}
-	w := mail.NewWorker(box, sender, nil, mail.WorkerOptions{Now: clk.Now, Lease: time.Minute})
+	w := delivery.NewWorker(box, sender, nil, delivery.WorkerOptions{Now: clk.Now, Lease: time.Minute})
 	claimed := clk.Now()
 	var ids []int64
 	for i := range 5 {
@@ -527,14 +528,14 @@ func TestWorkerLease(t *testing.T) {
 		lease time.Duration
 		want  time.Duration
 	}{
-		{"default", 0, mail.DefaultLease},
-		{"negative takes the default", -time.Second, mail.DefaultLease},
+		{"default", 0, delivery.DefaultLease},
+		{"negative takes the default", -time.Second, delivery.DefaultLease},
 		{"configured", 7 * time.Minute, 7 * time.Minute},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			box := &fakeOutbox{}
-			w := mail.NewWorker(box, nil, nil, mail.WorkerOptions{Lease: tt.lease})
+			w := delivery.NewWorker(box, nil, nil, delivery.WorkerOptions{Lease: tt.lease})
 			if _, err := w.DeliverDue(t.Context()); err != nil {
 				t.Fatal(err)
 			}
@@ -582,7 +583,7 @@ func TestWorkersOnSharedOutboxSendEachEmailOnce(t *testing.T) {
 	sender := &countingSender{count: map[int64]int{}}
 	var wg sync.WaitGroup
 	for i := range 4 {
-		w := mail.NewWorker(stores[i%2], sender, nil, mail.WorkerOptions{Batch: 4})
+		w := delivery.NewWorker(stores[i%2], sender, nil, delivery.WorkerOptions{Batch: 4})
 		wg.Go(func() {
 			deadline := time.Now().Add(wait)
 			for {

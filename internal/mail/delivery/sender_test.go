@@ -1,4 +1,4 @@
-package mail_test
+package delivery_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"usersorchestrator/internal/mail"
+	"usersorchestrator/internal/mail/delivery"
 	"usersorchestrator/internal/mail/mailtest"
 	"usersorchestrator/internal/registration"
 )
@@ -18,8 +19,8 @@ import (
 const wait = 5 * time.Second
 
 // smtpConfig points at sink; TLS follows the sink's own TLS mode.
-func smtpConfig(sink *mailtest.Sink, mode string) mail.SMTPConfig {
-	return mail.SMTPConfig{
+func smtpConfig(sink *mailtest.Sink, mode string) delivery.SMTPConfig {
+	return delivery.SMTPConfig{
 		Host:      sink.Host(),
 		Port:      sink.Port(),
 		TLS:       mode,
@@ -29,9 +30,9 @@ func smtpConfig(sink *mailtest.Sink, mode string) mail.SMTPConfig {
 	}
 }
 
-func newSender(t *testing.T, cfg mail.SMTPConfig) *mail.SMTPSender {
+func newSender(t *testing.T, cfg delivery.SMTPConfig) *delivery.SMTPSender {
 	t.Helper()
-	s, err := mail.NewSMTPSender(cfg)
+	s, err := delivery.NewSMTPSender(cfg)
 	if err != nil {
 		t.Fatalf("NewSMTPSender: %v", err)
 	}
@@ -46,10 +47,10 @@ func TestSMTPSenderDelivers(t *testing.T) {
 		user     string
 		pass     string
 	}{
-		{"clear text, no auth", nil, mail.TLSNone, "", ""},
-		{"clear text, auth to localhost", []mailtest.Option{mailtest.WithAuth("mailer", "s3cret")}, mail.TLSNone, "mailer", "s3cret"},
-		{"starttls with auth", []mailtest.Option{mailtest.WithSTARTTLS(), mailtest.WithAuth("mailer", "s3cret")}, mail.TLSStartTLS, "mailer", "s3cret"},
-		{"implicit tls with auth", []mailtest.Option{mailtest.WithImplicitTLS(), mailtest.WithAuth("mailer", "s3cret")}, mail.TLSImplicit, "mailer", "s3cret"},
+		{"clear text, no auth", nil, delivery.TLSNone, "", ""},
+		{"clear text, auth to localhost", []mailtest.Option{mailtest.WithAuth("mailer", "s3cret")}, delivery.TLSNone, "mailer", "s3cret"},
+		{"starttls with auth", []mailtest.Option{mailtest.WithSTARTTLS(), mailtest.WithAuth("mailer", "s3cret")}, delivery.TLSStartTLS, "mailer", "s3cret"},
+		{"implicit tls with auth", []mailtest.Option{mailtest.WithImplicitTLS(), mailtest.WithAuth("mailer", "s3cret")}, delivery.TLSImplicit, "mailer", "s3cret"},
 		{"starttls is the default mode", []mailtest.Option{mailtest.WithSTARTTLS()}, "", "", ""},
 	}
 	for _, tt := range tests {
@@ -99,14 +100,14 @@ func TestSMTPSenderFailures(t *testing.T) {
 	tests := []struct {
 		name      string
 		sinkOpts  []mailtest.Option
-		cfg       func(mail.SMTPConfig) mail.SMTPConfig
+		cfg       func(delivery.SMTPConfig) delivery.SMTPConfig
 		to        string
 		permanent bool
 	}{
 		{
 			name:     "wrong password is a configuration problem, retried",
 			sinkOpts: []mailtest.Option{mailtest.WithAuth("mailer", "s3cret")},
-			cfg: func(c mail.SMTPConfig) mail.SMTPConfig {
+			cfg: func(c delivery.SMTPConfig) delivery.SMTPConfig {
 				c.Username, c.Password = "mailer", "wrong"
 				return c
 			},
@@ -117,14 +118,14 @@ func TestSMTPSenderFailures(t *testing.T) {
 		},
 		{
 			name: "starttls demanded, server cannot",
-			cfg: func(c mail.SMTPConfig) mail.SMTPConfig {
-				c.TLS = mail.TLSStartTLS
+			cfg: func(c delivery.SMTPConfig) delivery.SMTPConfig {
+				c.TLS = delivery.TLSStartTLS
 				return c
 			},
 		},
 		{
 			name: "nobody listening",
-			cfg: func(c mail.SMTPConfig) mail.SMTPConfig {
+			cfg: func(c delivery.SMTPConfig) delivery.SMTPConfig {
 				c.Port = closedPort
 				return c
 			},
@@ -144,7 +145,7 @@ func TestSMTPSenderFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sink := mailtest.NewSink(t, tt.sinkOpts...)
-			cfg := smtpConfig(sink, mail.TLSNone)
+			cfg := smtpConfig(sink, delivery.TLSNone)
 			if tt.cfg != nil {
 				cfg = tt.cfg(cfg)
 			}
@@ -157,7 +158,7 @@ func TestSMTPSenderFailures(t *testing.T) {
 			if err == nil {
 				t.Fatal("Send succeeded")
 			}
-			if got := errors.Is(err, mail.ErrPermanent); got != tt.permanent {
+			if got := errors.Is(err, delivery.ErrPermanent); got != tt.permanent {
 				t.Errorf("permanent = %v, want %v (%v)", got, tt.permanent, err)
 			}
 			if strings.Contains(err.Error(), "SECRET-EVENT-ID") {
@@ -173,19 +174,19 @@ func TestSMTPSenderFailures(t *testing.T) {
 func TestNewSMTPSenderConfig(t *testing.T) {
 	tests := []struct {
 		name    string
-		cfg     mail.SMTPConfig
+		cfg     delivery.SMTPConfig
 		wantErr bool
 	}{
-		{"defaults", mail.SMTPConfig{Host: "smtp.example"}, false},
-		{"tls mode is case-insensitive", mail.SMTPConfig{Host: "smtp.example", TLS: "TLS"}, false},
-		{"empty host", mail.SMTPConfig{TLS: mail.TLSNone}, true},
-		{"unknown tls mode", mail.SMTPConfig{Host: "smtp.example", TLS: "ssl3"}, true},
-		{"port out of range", mail.SMTPConfig{Host: "smtp.example", Port: 70000}, true},
-		{"negative port", mail.SMTPConfig{Host: "smtp.example", Port: -1}, true},
+		{"defaults", delivery.SMTPConfig{Host: "smtp.example"}, false},
+		{"tls mode is case-insensitive", delivery.SMTPConfig{Host: "smtp.example", TLS: "TLS"}, false},
+		{"empty host", delivery.SMTPConfig{TLS: delivery.TLSNone}, true},
+		{"unknown tls mode", delivery.SMTPConfig{Host: "smtp.example", TLS: "ssl3"}, true},
+		{"port out of range", delivery.SMTPConfig{Host: "smtp.example", Port: 70000}, true},
+		{"negative port", delivery.SMTPConfig{Host: "smtp.example", Port: -1}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := mail.NewSMTPSender(tt.cfg)
+			s, err := delivery.NewSMTPSender(tt.cfg)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
@@ -200,7 +201,7 @@ func TestNewSMTPSenderConfig(t *testing.T) {
 // breaks on the wire; the sink must hand it back whole.
 func TestLongLinkSurvivesQuotedPrintable(t *testing.T) {
 	sink := mailtest.NewSink(t)
-	s := newSender(t, smtpConfig(sink, mail.TLSNone))
+	s := newSender(t, smtpConfig(sink, delivery.TLSNone))
 	link := "https://daily.example/account/set-password?ticket=" + strings.Repeat("AbC-12_x", 30) + "&returnUrl=https%3A%2F%2Fdaily.example%2F%3Fa%3D1%26b%3D2#top"
 	e := mail.Welcome(testTenant(), "reader@example.com", "Zoë", link)
 	if err := s.Send(context.Background(), e); err != nil {
@@ -226,7 +227,7 @@ func TestLongLinkSurvivesQuotedPrintable(t *testing.T) {
 // The headers on the wire must be exactly the ones we set, whatever the user typed.
 func TestNoHeaderInjectionOnTheWire(t *testing.T) {
 	sink := mailtest.NewSink(t)
-	s := newSender(t, smtpConfig(sink, mail.TLSNone))
+	s := newSender(t, smtpConfig(sink, delivery.TLSNone))
 	tn := testTenant()
 	tn.Name = "Daily\r\nBcc: spy@evil.example"
 	e := mail.Welcome(tn, "reader@example.com", "Eve\r\nBcc: spy@evil.example\r\n\r\nFAKE", "")
@@ -252,4 +253,4 @@ func TestNoHeaderInjectionOnTheWire(t *testing.T) {
 	}
 }
 
-var _ mail.Outbox = registration.Store(nil)
+var _ delivery.Outbox = registration.Store(nil)
