@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func startImage(t testing.TB, env *Env, cfg config.Config, image string) {
 	if err := os.WriteFile(cfgFile, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	name := fmt.Sprintf("uo-e2e-%d-%d", os.Getpid(), port)
+	name := containerName()
 	run := exec.Command("docker", "run", "-d", "--name", name, "--network", "host",
 		"-v", dir+":/data", "-e", "UO_CONFIG=/data/config.yaml",
 		// The image's own UO_LISTEN and UO_DATABASE_PATH would win over the file.
@@ -110,13 +111,40 @@ func startImage(t testing.TB, env *Env, cfg config.Config, image string) {
 	env.flush = func(context.Context) error { time.Sleep(100 * time.Millisecond); return nil }
 }
 
+// handedOut are the ports freeLoopbackPort gave this process: the listener that found a port
+// is closed before the container binds it, and the cases of several providers start containers
+// at the same time, so a port is never handed out twice.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+	n     int
+}{ports: map[int]bool{}}
+
 func freeLoopbackPort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		handedOut.Lock()
+		taken := handedOut.ports[port]
+		handedOut.ports[port] = true
+		handedOut.Unlock()
+		if !taken {
+			return port, nil
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("no loopback port that was not handed out already")
+}
+
+// containerName is unique within this process and across processes.
+func containerName() string {
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	handedOut.n++
+	return fmt.Sprintf("uo-e2e-%d-%d", os.Getpid(), handedOut.n)
 }
 
 func waitHealthy(base string, within time.Duration) error {
