@@ -11,13 +11,19 @@ OASDIFF   ?= $(GO) run github.com/oasdiff/oasdiff@v1.37.0
 # openapi.yaml against it that were accepted deliberately (each with its CHANGELOG.md entry).
 RELEASED_CONTRACT = api/released/openapi.yaml
 ACCEPTED_BREAKING = api/accepted-breaking.txt
+GOTESTSUM ?= $(GO) run gotest.tools/gotestsum@v1.13.0
+# The provider suite: the service in front of one WireMock per identity provider, and each
+# adapter against its mocks. JUnit XML goes to reports/ (gitignored) for CI and QA.
+E2E_PKGS   = ./e2e/... ./internal/provider/...
+REPORTS    = reports
+UO_IMAGE  ?= usersorchestrator:dev
 # Our packages; gen/ is generated code and is linted by its generator, not by us.
 PKGS       = $$($(GO) list ./... | grep -v /gen/)
 TEST_ENV   = .tools/test.env
 
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: run build generate check-generate lint ts-check breaking release-contract test test-unit test-infra fuzz bench image \
+.PHONY: run build generate check-generate lint ts-check breaking release-contract test test-unit test-infra fuzz bench image e2e e2e-image \
         mocks-image mocks-up mocks-down clean-test-containers
 
 ## run: serve the API on 127.0.0.1:8080 with the built-in configuration
@@ -73,6 +79,19 @@ test: test-infra
 	. ./$(TEST_ENV) && $(GO) test -count=1 ./...
 	. ./$(TEST_ENV) && $(GO) test -count=1 -p 1 -timeout 20m -tags e2e ./e2e/... ./internal/provider/... ./internal/testkit/...
 	$(MAKE) fuzz
+
+## e2e: the provider suite alone, with a JUnit report in reports/e2e.xml (gotestsum)
+e2e: test-infra
+	@mkdir -p $(REPORTS)
+	. ./$(TEST_ENV) && $(GOTESTSUM) --format testname --junitfile $(REPORTS)/e2e.xml -- \
+		-count=1 -p 1 -timeout 20m -tags e2e $(E2E_PKGS)
+
+## e2e-image: the e2e suite against the container image `make image` builds (UO_IMAGE) instead of
+## the service in the test process, so the shipped artifact is what is tested; reports/e2e-image.xml
+e2e-image: test-infra image
+	@mkdir -p $(REPORTS)
+	. ./$(TEST_ENV) && UO_E2E_IMAGE=$(UO_IMAGE) $(GOTESTSUM) --format testname --junitfile $(REPORTS)/e2e-image.xml -- \
+		-count=1 -p 1 -timeout 30m -tags e2e ./e2e/...
 
 ## test-unit: the suite without Docker or PostgreSQL (e2e left out, PostgreSQL tests skip)
 test-unit:

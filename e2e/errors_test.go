@@ -307,7 +307,9 @@ func TestProviderErrorMapping(t *testing.T) {
 			}
 			start := time.Now()
 			getFails(t, env, p, tr(p).rateLimitID, codes.E503, attempts, "Failure")
-			if attempts == 2 && time.Since(start) < 900*time.Millisecond {
+			// Auth0's 429 has no Retry-After, only X-RateLimit-Reset (the next second): that the
+			// retry waits for it is TestRealProviderAnswers' "retried no earlier than its reset".
+			if attempts == 2 && p.name != "auth0" && time.Since(start) < 900*time.Millisecond {
 				t.Errorf("the retry did not wait for Retry-After: 1 (took %s)", time.Since(start))
 			}
 		}},

@@ -383,7 +383,7 @@ func (e *Env) localUser(email, password string, extra obj) client.UserReference 
 // reg reads a registration from the store; ok is false when there is none.
 func (e *Env) reg(crid string) (registration.Registration, bool) {
 	e.T.Helper()
-	r, err := e.App.Store().Get(context.Background(), e.Tenant, crid)
+	r, err := e.Store.Get(context.Background(), e.Tenant, crid)
 	if errors.Is(err, registration.ErrNotFound) {
 		return r, false
 	}
@@ -396,7 +396,7 @@ func (e *Env) reg(crid string) (registration.Registration, bool) {
 // regByEmail reads a registration by email; ok is false when there is none.
 func (e *Env) regByEmail(email string) (registration.Registration, bool) {
 	e.T.Helper()
-	r, err := e.App.Store().GetByEmail(context.Background(), e.Tenant, email)
+	r, err := e.Store.GetByEmail(context.Background(), e.Tenant, email)
 	if errors.Is(err, registration.ErrNotFound) {
 		return r, false
 	}
@@ -409,7 +409,7 @@ func (e *Env) regByEmail(email string) (registration.Registration, bool) {
 // countRegs counts the default tenant's registrations.
 func (e *Env) countRegs() int64 {
 	e.T.Helper()
-	_, n, err := e.App.Store().Search(context.Background(), e.Tenant, registration.Query{Limit: 1})
+	_, n, err := e.Store.Search(context.Background(), e.Tenant, registration.Query{Limit: 1})
 	if err != nil {
 		e.T.Fatal(err)
 	}
@@ -426,7 +426,7 @@ func ev(code string, id int, outcome, crid string) string {
 func (e *Env) events(crids ...string) []string {
 	e.T.Helper()
 	// Standalone events are written off the request path; make the ones of earlier calls visible.
-	if err := e.App.FlushEvents(context.Background()); err != nil {
+	if err := e.FlushEvents(context.Background()); err != nil {
 		e.T.Fatalf("flush events: %v", err)
 	}
 	var all []registration.Event
@@ -436,7 +436,7 @@ func (e *Env) events(crids ...string) []string {
 			continue
 		}
 		seen[c] = true
-		evs, _, err := e.App.Store().ListEvents(context.Background(), e.Tenant, c, 1000, 0)
+		evs, _, err := e.Store.ListEvents(context.Background(), e.Tenant, c, 1000, 0)
 		if err != nil {
 			e.T.Fatalf("list events of %q: %v", c, err)
 		}

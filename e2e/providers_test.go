@@ -238,6 +238,8 @@ func (auth0Impl) label(r journal.Request) string {
 		return "create"
 	case r.Method == "POST" && path == "/api/v2/tickets/password-change":
 		return "ticket " + str(body["user_id"])
+	case r.Method == "GET" && strings.HasPrefix(path, "/api/v2/user-blocks/"):
+		return "blocks " + strings.TrimPrefix(path, "/api/v2/user-blocks/")
 	case strings.HasPrefix(path, "/api/v2/users/"):
 		id := strings.TrimPrefix(path, "/api/v2/users/")
 		switch r.Method {
@@ -275,7 +277,8 @@ func (auth0Impl) calls(c portCall, id string) []string {
 	case pLogin:
 		return []string{"login"}
 	case pToken:
-		return []string{"userinfo", "get " + id}
+		// The user, then its brute-force blocks (a user blocked by an administrator needs none).
+		return []string{"userinfo", "get " + id, "blocks " + id}
 	case pPassword:
 		return []string{"password " + id}
 	case pEmail:

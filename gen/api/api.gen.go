@@ -889,6 +889,9 @@ type Authorization = string
 // without a provider. Letters, digits and `. _ ~ @ | : + = -`.
 type CustomerRegistrationIdPath = CustomerRegistrationId
 
+// EndUserIP defines model for EndUserIP.
+type EndUserIP = string
+
 // IgnoreProvider defines model for IgnoreProvider.
 type IgnoreProvider = bool
 
@@ -1003,6 +1006,15 @@ type GetUsersParams struct {
 
 	// XClientGroupCode The tenant's client group code; with `X-ClientCode` and `X-PaperCode` it selects the tenant.
 	XClientGroupCode XClientGroupCode `json:"X-ClientGroupCode"`
+
+	// XEndUserIP The IP address of the end user the call is made for, when the caller is a server acting
+	// for a browser or an app. It is handed to the identity provider's attack protection
+	// (Auth0 `auth0-forwarded-for`, which the Auth0 application must trust through "Trust
+	// Token Endpoint IP Header"; Gigya `clientContext.clientIP`), so that failed logins count
+	// against that user's address and not against this service's, and a brute-force block of
+	// another address does not refuse this user's token. One IPv4 or IPv6 address; any other
+	// value is ignored, never refused.
+	XEndUserIP *EndUserIP `json:"X-End-User-IP,omitempty"`
 }
 
 // GetUsersParamsOrderBy defines parameters for GetUsers.
@@ -1029,6 +1041,15 @@ type CreateUserParams struct {
 
 	// XClientGroupCode The tenant's client group code; with `X-ClientCode` and `X-PaperCode` it selects the tenant.
 	XClientGroupCode XClientGroupCode `json:"X-ClientGroupCode"`
+
+	// XEndUserIP The IP address of the end user the call is made for, when the caller is a server acting
+	// for a browser or an app. It is handed to the identity provider's attack protection
+	// (Auth0 `auth0-forwarded-for`, which the Auth0 application must trust through "Trust
+	// Token Endpoint IP Header"; Gigya `clientContext.clientIP`), so that failed logins count
+	// against that user's address and not against this service's, and a brute-force block of
+	// another address does not refuse this user's token. One IPv4 or IPv6 address; any other
+	// value is ignored, never refused.
+	XEndUserIP *EndUserIP `json:"X-End-User-IP,omitempty"`
 }
 
 // AuthenticateParams defines parameters for Authenticate.
@@ -1049,6 +1070,15 @@ type AuthenticateParams struct {
 
 	// XClientGroupCode The tenant's client group code; with `X-ClientCode` and `X-PaperCode` it selects the tenant.
 	XClientGroupCode XClientGroupCode `json:"X-ClientGroupCode"`
+
+	// XEndUserIP The IP address of the end user the call is made for, when the caller is a server acting
+	// for a browser or an app. It is handed to the identity provider's attack protection
+	// (Auth0 `auth0-forwarded-for`, which the Auth0 application must trust through "Trust
+	// Token Endpoint IP Header"; Gigya `clientContext.clientIP`), so that failed logins count
+	// against that user's address and not against this service's, and a brute-force block of
+	// another address does not refuse this user's token. One IPv4 or IPv6 address; any other
+	// value is ignored, never refused.
+	XEndUserIP *EndUserIP `json:"X-End-User-IP,omitempty"`
 }
 
 // StartForgotPasswordParams defines parameters for StartForgotPassword.
@@ -1575,6 +1605,25 @@ func (siw *ServerInterfaceWrapper) GetUsers(c *gin.Context) {
 		return
 	}
 
+	// ------------- Optional header parameter "X-End-User-IP" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-End-User-IP")]; found {
+		var XEndUserIP EndUserIP
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-End-User-IP, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-End-User-IP", valueList[0], &XEndUserIP, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-End-User-IP: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XEndUserIP = &XEndUserIP
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -1706,6 +1755,25 @@ func (siw *ServerInterfaceWrapper) CreateUser(c *gin.Context) {
 		return
 	}
 
+	// ------------- Optional header parameter "X-End-User-IP" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-End-User-IP")]; found {
+		var XEndUserIP EndUserIP
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-End-User-IP, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-End-User-IP", valueList[0], &XEndUserIP, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-End-User-IP: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XEndUserIP = &XEndUserIP
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -1835,6 +1903,25 @@ func (siw *ServerInterfaceWrapper) Authenticate(c *gin.Context) {
 	} else {
 		siw.ErrorHandler(c, fmt.Errorf("Header parameter X-ClientGroupCode is required, but not found"), http.StatusBadRequest)
 		return
+	}
+
+	// ------------- Optional header parameter "X-End-User-IP" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-End-User-IP")]; found {
+		var XEndUserIP EndUserIP
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for X-End-User-IP, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-End-User-IP", valueList[0], &XEndUserIP, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter X-End-User-IP: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.XEndUserIP = &XEndUserIP
+
 	}
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -3278,7 +3365,14 @@ type InternalErrorJSONResponse ErrorEnvelope
 
 type PayloadTooLargeJSONResponse ErrorEnvelope
 
-type ProviderUnavailableJSONResponse ErrorEnvelope
+type ProviderUnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type ProviderUnavailableJSONResponse struct {
+	Body ErrorEnvelope
+
+	Headers ProviderUnavailableResponseHeaders
+}
 
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter *int
@@ -3396,10 +3490,13 @@ type GetUsers503JSONResponse struct {
 func (response GetUsers503JSONResponse) VisitGetUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3505,10 +3602,13 @@ type CreateUser503JSONResponse struct {
 func (response CreateUser503JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3631,10 +3731,13 @@ type Authenticate503JSONResponse struct {
 func (response Authenticate503JSONResponse) VisitAuthenticateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3759,10 +3862,13 @@ type StartForgotPassword503JSONResponse struct {
 func (response StartForgotPassword503JSONResponse) VisitStartForgotPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3887,10 +3993,13 @@ type FinishForgotPassword503JSONResponse struct {
 func (response FinishForgotPassword503JSONResponse) VisitFinishForgotPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4125,10 +4234,13 @@ type VerifyEmail503JSONResponse struct {
 func (response VerifyEmail503JSONResponse) VisitVerifyEmailResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4251,10 +4363,13 @@ type SendVerificationCode503JSONResponse struct {
 func (response SendVerificationCode503JSONResponse) VisitSendVerificationCodeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4374,10 +4489,13 @@ type GetUserById503JSONResponse struct {
 func (response GetUserById503JSONResponse) VisitGetUserByIdResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4498,10 +4616,13 @@ type UpdateUser503JSONResponse struct {
 func (response UpdateUser503JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4622,10 +4743,13 @@ type UpdateEmail503JSONResponse struct {
 func (response UpdateEmail503JSONResponse) VisitUpdateEmailResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4853,10 +4977,13 @@ type UpdatePassword503JSONResponse struct {
 func (response UpdatePassword503JSONResponse) VisitUpdatePasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5490,273 +5617,280 @@ func (sh *strictHandler) UpdatePassword(ctx *gin.Context, customerRegistrationId
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rdtu2tj/6Khjae4za3ZSim2/y2OMsx3FSZyVOajtN26WcECIhizUFqARkR+0//3Ee4jzO+Xbe5DzJ",
-	"GZi4EKRIipLlNGs3/dJYJHGZmMCcmJff/LMRsOmMUUIFbwz+bJBPeDqLCfz7rN9uy//z+XSKk0Vj0HjH",
-	"ScLfJMGEcJFgwZKP8p0BEhOCZgm7i0KSoISM55yE8GNCfp8TLhpe4w7HcyJbmxLO8Q38M2AhKW214TUE",
-	"+SQag8ZTHKJL25BYzORHZ0nCksZnrzElAsvGdFfnYWPQ6I/GR91xb+/gYNTrh3gf9wJy1D0K26RN+ge9",
-	"/cbnz589mN/HdvvjUxYu6szzo5wqpmhObym7p2gckThEEYWZjmQjG0zzozvTc3qH4yhE53Q2F69ZSGLU",
-	"hJZbZBrheJDt+lGIcZqQkFAR4ZjXpgklkZiQBAXpt4iyBAl2S+jjEWWAOKEh0p3H7CaiF3hKEKYhmmHO",
-	"71kSesgZx/apdTbFUVyfTkxI/iHyI4TDMCGcPyrP4CgeoOmcCzQiRT0/AkHuCIXvapJEbh0iv0FRiCKO",
-	"pjges2RKwsekCw2SxUyQUA9Wk2iKRTBRRxkWgiQU/Z//Omn+ipt/tJtHH5sf/us/H4ViPxAckqT++YMm",
-	"8AEQK+I8ojePQyrdzc/Nt3hGklMWkoHsU040SsjjHD6vzB5ei39g5yMqt/5jEwX4x540j0+Qt/oYW4M9",
-	"zMmHBGOIT1giHpEUpjPnlBEoJpgLdIiCCU5wIEjyOEfNj3OSrCG30e/yfTTDCZ4SQRLE5gKxMUowvSGP",
-	"Q6J8jzN8Q66iP0iGWlPGBeqotrZMo2496nRBq7GnIgJKoABTKa9GBIVEP9mMSt0qKj3CrA/qzfpACx8Q",
-	"iRFHM0LDiN6gO5JE4yjAImIb6i4H6YSvZQ9UkISEWeEre+QiimPb75glmb5bj0Caw3qkOcyRRuCN9bjD",
-	"HC1MkzhOCA4XUnuec4JGC4QpAz1uzknyGHM/qjf3I3lUyL5CLDC6JQs5WrkRAjwl8SnmG54VR1lC2B4i",
-	"jiK1Kx5h0p1a97ePnfYA3SeM3riilCVWlGw0407B6Vjc/BYn7jU+NWfzURzxCQkbgzGOObHE6NQjRkdx",
-	"v+RDuTrvqNqVGx5/nU524U2zkqVMw1+KAPXkQaebJcCrSGzG851uwdQnWM79i699r97Ue2rqcGF0tqbk",
-	"VvJpptW8DSjRy1Kiov0vRZB+PYL05a0VJeQmgt8jRkFQWfGwGTn6JVJBbgrVF9kuKey09+pNe88ciOnC",
-	"IJjTRtPdy07XlfLQ6iMLgf16c94fWKn8sBNvP53uWV7eP8KRZ+dZT/HrHGQkvFJ2pZLDGIrZhhfHjqPz",
-	"vTZN/5MsJP/85KrTAaMCRxRNWUKQmGAqVX/npvQIdOnWO/a73Qo77nwW4g2lQDcrBRKC7jGHC4ecHxLJ",
-	"Qmq/guk+rOh5DErUkwJdLQWCORdsCpRwjj9lp9pcJe7mZEFpL2bLkE8RF9tnjDraUAdOfyWiNjXmOvrP",
-	"O4rnYsKS6I9tmkvKxVyd5c5I/CleKCNtIKyYE4RiuokNxVnn5ywZRWG4TSN0+azrSHYl1tmMaHaTWpmY",
-	"yFswFhMwoE+JmLBNBIAj2y+YQM/ZnH6Rxe5/rMXS8jWYPJ8HEzhoNpnjx3aRWn+PlQozlnP+EopcHbXW",
-	"6LQjFi6snMPJJjYvV43VDjl0RkUkFuiaMfRKt/rYs+7WuMp3jwYw0ymmC4SFINOZ2MDX0nWv7Yyh17I5",
-	"PXX++FPdq+GA3bNeSfJpRgJBQjTGUTxP1l/gvaxFU5CE4hhdkeSOJEjNcatCaK/drrNp1WsDJMUh6Apm",
-	"v8l5bqCk6m6LtBKp/YxiMkXhPDFdvSDi6eI8RPcsuR3H7L71CETo1iOCVtFeEGFH8yAidNchwqMSoFeP",
-	"APosO02IVBW3QoNebRrkem19kf3/sYY8V68p0rxTWvRWSNOvTZpcr1+KNHv1SLOnSHMyFxNChbl5b4VE",
-	"e7VJVNL7lyLVfj1S7StSPWfJDRPG+7gdUu3XJlVJ71+KVAf1SKUdSD+51pytEOqgNqEK+/4iZKpzXvdy",
-	"BoWIoznFdziK8SjeRDtxjuqTsmYff/ZyaOpWkyGBlJABm85ikvOUhlj1jsPwGRZyYN12d7/Z6TTb3ev2",
-	"0aCzN2i3f2148oUrNk8C+cp7Mmp4jWCC6Q3JfdVtX3f2B/3uoLv/q33Hfnh6dSl/1EaFS8emANPujffH",
-	"h6MOaXaDftjsj3u4eRQekGYHd0e9oB/ukf1xw2so2+6g8RumpBUy8g8dF9gK2FQ+Nr7i07J+pv/8vXf3",
-	"c5t2gsNfRt3J+9vfD28u2tPDycvuL/cve4sfu5/6o7POJOhdxsFvZ4vXf/zYufgt6L+5Pml4jXGUcKHi",
-	"QBovMZW8EmMuXrEbNhd5cnSuu91Be2/Q6f2q39NfPmPyQ2Ppg+jGURTHH8cxvmkMGiKZy+ezCaPkYj4d",
-	"kaQxaOzt7XW6vf7e/oFkHC5UX1cC0xArR5gxjQ7k98Bcq3n3qptTOTPM4rDs1TwICOcp09J5HIOaZKMI",
-	"ICzvRNtRlJdaMhnhQRLN1J9wI335/hqB/W7MEsRJME8isfAQ5sjyNMJTpk+ScXRHbCiLjv3hLXQ9IUPq",
-	"jwhOSCL79G1LiAcTMiVIdTwiHJrheEr018fy/hXLn7EAcxm8oKOKxgmbyr+HNN/eFC9QTPAdMfYIJ1yj",
-	"NaSS+RQrNgaNpzAuRBYvJ6MXQfQmenn+7o/zzkV0zs/p5V5wer5/fjv7+afTl0ctsnj52+hFHI/o5bNR",
-	"9zIOFuf77xcvb39937k7jztHraAb09H0eTv8+WXc8BqRpKMabcNrUMVRWbJ7DRv7A8zgNWAOwGlT/OkV",
-	"oTdi0hgcdo66XmMaUfNDxy43F4kKVfrUnFO7LM2AUck5EcTk/sv51HPa/SC5onj/vcWymyKmKDU27pxe",
-	"nj/b9ezd6jsOhk4V2xpBVKdY2DO3lVmGmmcKUHSGYRqaniXHVBVh/zMh48ag8R9P0rjlJ+opf1JyGklC",
-	"nd9QlpC3evzLxHk/IRRBX4jReIGu5iPF1yrEC4dgFEvtgUCfHFWMBwvzW7WpLYlAdGgKQFBQSoIoOzB3",
-	"qiEZ43ks7OeaaUaMxQTTVVxjvgY+eYtv7Bm3PPUomEBsEhIMJUTME+qhgM0p2BLkTu1kZtMpnsks7aNw",
-	"Fh3g3mg6nzYGnbb8D3aF/sFOL6KC3EAbqzYFfJk26i1P+Sr6gyxP+Ad2r+xCkSBT0Kzk3CcsDnlmnt12",
-	"+USh5cJpyq/ceT7qJH8+jSNCxSkInqINb7k1gBfB3XiM7iMxQb4T2ukDe/s/N1V7LxI2n6nfI4E4iUkg",
-	"uMP92f0fkikrOzFNi6fKebrZvr6GTqEJZ9J2kPVmfiNfz80/HZslgEOSLU09Hee25m/HuGLmM/ne6ilv",
-	"f83TAW5rykq/vVpwQabFs+bwDE3xrbkdBTiO0c4YXPgwbuS/JyPfQ/7p1aX832s2imJyMpv5uy10SQKW",
-	"hCREjCJyR5KFjkuXRMLcFYy+VdR9xBLkuxq4nyWTUuNLqJSZU01lwhwoW9clPssB8BmjXCX/pC4rUGyp",
-	"IFTALWY2i/WN88lvXCmfbtJQiSusZLnNl0/gJTmIeuwBV7szekdiNiPKjliwD1b49DSTkxCNFo5yCkKg",
-	"8OaXtUs8V1f8B5NHG/mrySNf0nfPYttKnRbke1umcbWhqCXHrO3nXxO5OjXJ1dk2ufK+BJdOxuGizBZf",
-	"kE7bm+JJkRsKJvcWL2KGw2vGlJfw4YdKp86h0tn6oaJtSNadCq7URIXy7PfRP6OnpceHUfLfOUawLSxz",
-	"r84yb/9wLb8GhVGoU934vbwVUSQiFfF7S2YC2CKiNy3njqUd50OqRGnYQo59TxkQoqkUzXNhzJ8YBcod",
-	"I8/3Cb6T/wjT6CEQ3oizY2VloOSTUNc4NlYNqpjDgM0iwqXCE1HB0hEpS0PhKl4z9hrThXUCP5yTlT97",
-	"BSd3j7a6gnnXuBaNETeyUao92XBtoNgxEskC4RscUYTHgiTIvyQiWTRP5B9gHmJU3aO0NJVjdV5ZVt6u",
-	"1Cfy8nmPI4FGZAzBcSowDLpqZa5aD79PKX2n2LrrxihtQfXp1FF9ti5nMoaq5YxBlRW7OhC5mELg6/s3",
-	"FedehbOzXiP9ba7VZT6kQa9LsRf3WB6SE/m+PDAnOB4375NICEJbZmYXTFjfxENZt1+HdfslNE0Dsla2",
-	"sGU964KlmQZwopUbPTW1IeiNJTrmTSUCE56JkNst3Q6uD+5r2hQHNfn5YNtnT5VDtOV0Zh0Z2itODMaD",
-	"8pVF8nscv03kGohI0krbQbNd+nCG+XCk+TY1Vxs3TJqJeozjGIlJQgjaSQ8/AZZffEs4miUkICGhAWAI",
-	"DKl8SSWliXuGcEKQstaGu0o/mDlj+zNvyS03MSvjhIOVIFsOJiS4JaGSd1w4yhGj8aKFTkacUIGmBFOO",
-	"gBCO28g1CRewaOymVS8vWCrmPSfvzyQqSsVA7ieuVKeII06SuyiA/h3LRHev/yiWCa8xc5Kgl0fvZhKN",
-	"WTLFAky0NnPtAUPSzbltyPGoSOilwZwgTjiXTK8YCyznmCKCkzgiiRsAQhQ7UoTB3ac/APqmmvWQWncL",
-	"OpvOhIreNE42zBEGllCs6CxEv320vy7ts14l/S0b/UYCIc8Yd+ihPHCKlwKOXYy4cmKO53Fmzvo+wMEU",
-	"OdBeRxKHwFi+bNX30GgukA9uV1+7U4bUGMY8Y4dLHZjGsMfG2a5UlhklLXTtcCzC8T1ecIANkUp/0S62",
-	"Xvri7Qs3QEeKSEGsLiJZBpTiuykvLY3NeE7ymRMPUERtP2tB9A3/BOqYw8IMTM604TXoPNZ3TmVfzA7r",
-	"czbaoN7sY8wFMne2bU8/G9iwGQXcAdYmQ0lMw2a+RxtLUTSBzEnroXvwxEG2FGc5aItWo2CoK+Mw1vIB",
-	"pwgAYA9N980xmnNJMrP//BX9+tqyypLCUTvRHUXjg8d2ziuXKx8YUsq5cDoBQ8Ts5kZbEzTHXOC76Aaj",
-	"WYyF5MBSXq4eTX3eTqNUCgUyXocAboBLsd705/JHxYf3d0ZZ1iezs3ypMNBBMdXbQR7nV/DiZzdmpmBx",
-	"lH61pHbIE3xECEUBo+MomWbCZIy+o7wWxm3yr/J4glUbxexSZ6wOYT0rFTKH5IdqSRkxalXlwZ85MWMW",
-	"rIqG2bYuCZ/HopGNOKr6/LV+zQmAq35d4CWCmq48NeDVM9ajXJpvwNhtRK6lnqOUZUGmfOWZmn7USNUS",
-	"nCR4If+ea0WkJg215pKfok4BygywaJ7uYAp0P63z6Rul3PlzecYKhm4JmXnIdUNGFGGkOmwtKSDOzbHM",
-	"pRUJTuJx4dkazhVPP8MLvtzEc5agiYl+CKUqlDECKRPQDkaqvWyw2G5hf7T0EINWv+Nwjh0jf84+avXY",
-	"t1TK6ssF14tcd7mVg749S7Dc5AvXEBQiyQZ175q5tXks1aDy0g0v1ZP2le2YzyEhuYYg5uYKKuVCVirn",
-	"PdIb3za8Na/NBpTCqrY0d1P2wPWgA9fKnRQ1L9QrRXWGRhm5vUUSuRJ+1REO7628NGthn6IkyjtZnmgW",
-	"SWzG4ihYoJ1DeZx1ui6yF5rTmHCubCXWrS64gfM5tmnkKgClOCna37XrAY4GedlVK6xbhmU345Edqqtb",
-	"0X1/U5VMBb69S1bux0v7olFtFmfFKn6WdTPqNhfy9DXYT3MqojhVgjTYBPC50X4U/cC2tkDQX10Wzp2a",
-	"6swpPB23cYlQgaSDmoGkaAdTuLm3h9SXr3+MQt9DGL2IbhYY+e/On8Gfz6OEjOMFevEOolRZgjB69+78",
-	"mXL65a4rSr4AL/IhlXSTmj529v4rIiTzeiiMbiJg1hD5LfQR/W/0D/S/0AD9F/pv1PSXTCud7mHeoKSx",
-	"IhuDhoMW2fr4v//xvwb/9d9Z0MiH2MHSjiSvlvDbSQ7hs4VO1D+ItjGy6QwnmpckTRJygwEpEAWYkxZ6",
-	"QwmSDYzYJ8l8jJIhNWumljRkUxyBsgC+3AiUEXTSjPGIxGhnNqcLybq7cg2mHuIM+b9hSv4x+n//n2BC",
-	"kpZWgXxlYFXPPtFmcySfNm/vsPNGQlJzFyBCyOks307RjnPiW7IO6cnb813IjDVXCthBmKKI3kU8kvdZ",
-	"e46hnXc0gj13Opbc9SvfVUxGGW2eXJ2en6OYBThGM5wIFPEhzRxrGg5Qnv3Gm5PMY5I7pMwVo8Jo2nu4",
-	"hTJvPc2J/QLVVUGglN7+0Q52lWjzYsSoh95dvmpyPCZohDnZ71vGmkmlit7sLgnCbs5IvF+ygz4+2tbJ",
-	"uDAKt5B8o4V8ffdpBRATyeV5fT/BAt3LMxfQgY7lSwK3bF6Rr0+4caTzIfSTZS3/L7jDFR35gIBbcDvV",
-	"ivRrXhw9HZu0ES7IDAnGbj25AadRHEdOBIDl/IiK/X5jXW+9I5xJCitcYEWTD0HOPEKn14sZMaG2ldp1",
-	"5mX367JhU3lBjAIpHrUVSgWcyvG2lsf92WuwIJgnCQlPRIWZC5aEC5w8hkmazUXApqTakKNGMA8CQkKd",
-	"CEHnU9mSSW/yGs81RMGHgjslXxnrW2X4XX1vNMyUX+HsmuXGkc7dc7dHZlFKd9iriBfsMuitvjVE7dUl",
-	"O0jR5Hj1UB5mlkpn9NXZos7yO7bksIA9xlGiQ75byD95d/3D1S9X12evP767Orv8+OLsWruQC548/eX8",
-	"mY/4BDzCIervtzvekLrGkoHx8Sq/l2Nbb94QgcYxu+cAfCoyBm/lf4WLk3b1wWHaGlL/6t3Tq9PL86dn",
-	"ehRv3rx4dfbqzYvzCx/t9Nud7i6A2FrP2GguECV3oKGrWWr3mbpUCKn3IDYek4QPKWXoBWM3sXY46Dw7",
-	"s2lzPZ9dN7yCHyVRlh+cXp6dXJ+V/f727OLZ+cWL5cfv3j4r/AwmvPzzTyevzuUHz99cvnhz/fbk6ur9",
-	"m8uC0Tw/vzi/+mHVW1fXJ5fXq146/eHk4sXZqudnr0/OXxWQK129htco4LDiXzWJ808sjfMPLBXzD67O",
-	"Ti5Pfyh48Ozs1VnhF2VjXSJD8QuKDh+KBA9syGYUSlFjU2gLeS4KG4N+u93+7FW8p2mk3+2Uv2uppl/t",
-	"rno1ZVb9Ra/8C0t5/Wq//FVDWf3mfvmbpVyuPz0oDv8oa65kM+jGDtdrrHjP6LaOKkib5x/1Sae96hOz",
-	"s/T7FQud3Wz6fXe1i/cfvLif4aDyLVnj5Sy/7berRpBln/12b8VilO5v/X1/ze/tMaC/31/z+wyx99t7",
-	"VWQpZID9DM9UnSnmg07784flFJ2IRnyyma0/XyVkffO6a4Kt+tIWeVjS5fJDcNosUn+yk7+Sd4ACrbNg",
-	"XstqUnopSQgnwksVmOOMnTKO6C0KcJJELgIAWBRa6MSJchtSFZKCKeJEuObBtIbELSEzFAnEqNXm4Y0R",
-	"Dm4RoaGnNRrwn40Sds9JonSVFQp/fso1ifcwPbloNb46jblgkJttl9oxhmgnY6PcNXyGA0g5VznonIgv",
-	"Fl64ieE/R+h08qtp/BOOozASiwIf+ba9i2ts8O84KhDh6ra0TatK6VW8ZPL16bnNzWrX6Cvfr2acf42E",
-	"2+SUfZ1SMx/2ENalsbGwKSydQu8UC8l3HMkXjsEb5P+pv/3sw6/cS+F3lAlfmXYxV5bdwlgH9UOtIV4v",
-	"ZssE0gDyMGzdWgWJik0YZ5CZDp4KZR/Qga1OaC2g9iD/U1O+xX0kIHTvJrojHBEcTAx1fri+fou4wGLO",
-	"lTeGfMKB0ETzHX1voHyLPpri5Jbr+JaQ5I0JOFRJXNkIXUYJbw3pdeZH2YeN+i0sG+MjiNFVLhs0I0nE",
-	"IDOfUaLgOjC1bqwhZTT1N4uKgF/VHgwQWswaOqpwm8qe7Vc8O6h4dljx7Kj8GRRVKXtWMU4oxVH2rFfx",
-	"TB71NsCikh66ZmdVrayqClFVxZSqigtV1dupqkxTVa6lqp5JVYWPqnIXVbUhqgopVBUcqELcr0KfL8Vp",
-	"L8UxL0X6roLHLoWQLkVaLsUkrkLxrQK3rQJ9rUI9rYL7rMK3rIJ0LEneLjSKwfnqGsSqziZ1hjcGXQgz",
-	"KgGYq7y/V51uRa1rJFyngxqNHZQ0pnMdHz7aw5IO4FaTR6pYb+xHJU0bBayi9c0mA2dUUY/KpLH9/jrV",
-	"qzPbiG5wYla0eqaT8Ndpsle2FE5o1JpN9ssYh9Awm84olbI1iF0kOYs6MmD6s4QFhHMSOjlU8WLFHLTg",
-	"Ne32nXbdytkr2/hY2kxhcUurUddpuVu75TqtHZS09qBqizX6Pazqt25lwxr9HFX0U1g4cHWbnVVrW16a",
-	"b83jJFWjyqZQVgJvo466qzoqKDi3UUe9io42gFGoVSNtJbPlC6bVaHevot3qymQ1Gt8vabyiDliNVsv2",
-	"+wMrba3uuVvBXWsUsqrRURV31a4Qtaqf7KbslNVlWp9ds6PvFdY9Wr/V7A7oF5YV2qDVjzk69GsU8lm7",
-	"m+xx0enVqZuzdifdjKDoHlWWqlm39b2MOrCXERlFlWFWtpal+17xbqpXgKVGX92N+1qvn95m/RTUEtlg",
-	"gT5m9sga3RfU69io+73Nuq+ohbHRMPY3G0ZFnYmNhnGw2TBKqzisP4gsN/bqlUso6OZDaoeuiJU2txQb",
-	"9i2F8Vcb6+ya5ivjVwE+YEX8qjrziqJXX+ux51Bq6DyOfU/DDd3IpWdjhFEccWHRuAy2oPLNGc2iKAk8",
-	"S+BZBbq3gki5IRrYm4SeA+m9HGI8K0XNtg3x6A8Qk2FxC06RjVV+R3jRU2gHOn/D/7mpZVbzPPSRgaS1",
-	"NQV+nzNBwJI/IRQlZMYSoeAA9cYq9twwgeNTNi9Kq82hgQP4E0QYqFDiLTo+CzhydeZ+dRrhUib/qZu+",
-	"bygtdRqI/lRfqfAM3kInUN8eYsWtqyVm9yRpBpgTFEOWFHhaABx9SAEaPy5Knvroox1bIR/68p3CGr5l",
-	"8dQHNI7xDVdVGDEfUj+tzeHvtqRGr1pWY4VkICzQlHGR0+OHdMcvvTj4u8cI04UCTSMxJ7qss/UDmeu0",
-	"hyIaxHOwDdgbw5DKrm7JgnvWw1bqsjryc+Up/mzgICAzweHy8wZCbRuDhlSC1q1DMsWfXK5wGUFzk2TD",
-	"W7JoTvGnZuzyi/rZzbHBzT8+OIk2H77/zxrZqE73HxzOVXrEOvy7Es4iy8/2iqdwF7iHpiS5ISFw7mgB",
-	"/wPoTpV4wBIS2jUdIJzheJWYKl+8JQtvSNWZjBIyZXcAAurBWoPmD4mVkuliMhYa92Qhf1DeVdmt5U7I",
-	"9ZKbbUh9M14f4dksXiyxRACRH42rmRwW7FK19ILpWi9f4WK/LU0lPkGU3KemFXQuOFIDMlhVW00mlps5",
-	"bQiOE9WYSsbjqzap3KHnQhkDgVPgPAO1bIK5qntrYuaVsESUJRouZvsZx5du4NGypMQjzuK5IGgixGyH",
-	"71pj5lL8XUwwuN7VAkzkGTmdc4EgJZ446zCkOI7ZPT+2Glskssukq0soSR9xJeezM58nUS40q90/3Dhv",
-	"MROKdUVo6GrDpywkG8a2rIWssIUQsPK0aqeUwdI6v4FwhkRksd/geNnJyVkPhCwI26afT6zsdWvlJT9a",
-	"VqWSA0DPL7Fe9TEjssV8vuOp6VSjgim8iMLk9O/4Q2AXa/OHop05ZDcj3wMIYs/TL0CTLcREVwZAK1Ju",
-	"ju+yAhBFCruvAAdluUDV0rptC/jkiwGrPQ6QmlywrwWURavKwM5S4XxVi7wGPEQrLIbK2tiiFj8mAOqw",
-	"A7Ihu2q+UgQkW4wIKLW7xYtdD6LNOtRSWJIl5LYSCJLlvVoII3qSRdQxQeGYOwwPl1FQ1/VdII3qs6cU",
-	"mKKUkSBTgxSMcKY+2zfkz2/In9+QP78hf35D/vyG/JlB/lQT3QwBVM7/YbkoCqbya8s8kaMqxrEAdPja",
-	"MBZmdpUoFqrJqmE8nMRfJ4SFuryMSUJomfCLlGUf6+iSRwep/DKiZjVuy8Z7fCWdH85M6ZJ9lRx1JQol",
-	"pG8KmytMVlX2UtWhkfylrVEWN20Jve9+wriTueko2kOqtPSdSKCQBFFIuNTGzZG/UHW+2Q2K6G4LvV/C",
-	"6PPA0jUGDDZdViBtWo/LKLkKWTJ7f/5vKTJ9tGNQ6tLbA44ZJZ6pbwWe2IjqCpBDCunLYM/fHSD/HTVC",
-	"wZcqWkwccZULYEQ7wMz3EeWI3ZEE+a8iQfxdD9xOQ6r+TG8kRbGJ6l2UrkorW9XAmLndcVW5vzr+rjIY",
-	"qr7LX+z6uznMl7Tgvfy24TXSLgu93j+lOJhfwgB4lzMSl6cB2lLz2eBG6C5nEdjvP1aZ9mVDYMEUlveu",
-	"VLl0efwrqI4PlEqr8ad/PTcq68v3142lqozo5ftr62DPlAbztWNdAcAilljHALyrC+z7aJaQcfRJ+Rd4",
-	"dEOxmCfEG1KffJr5HvLpaOzbCumgt93MExIiP+JcG63xPPTdSjctdIL8wFYj5j4KYhxNPdgiQzpLCCdU",
-	"eBAhwU1sgFu9WHuGRabSq67yqrgZ2Aa0RphHKmAmQsxU+aKIjplB3cYBMK2uzwt7BbmbBU3lWuOISt3E",
-	"a8yTWDfFB0+ehCzgLQqXiZuYjXDcCtj0ifqhaW0aTTyLipXwgu5uCZlxhBEl91yVci60jURUIa6NiLgn",
-	"hOZqyBRArgLeqqcgVj10dfXmUi68hlj1UCAPdXMippZE/3nM7ltymOaM9XeH1Kx5er7mYG5ZQlroLBUs",
-	"tiDUDYPFS9j8ZqIUAUYJOnl73hrSIf2P/0BvbagAlGAOQxIOKbSk3Pnm5mZfM6CkkMcaLwZQ14t76kYD",
-	"typwH4PA1BmsMHzIBx7SFBnMeRiFvIXeT7AAt2Bxwus4imOE0Q2emUtlOqYZviF8SA1CRmFarYa7sLXG",
-	"PDTDCZ4SIfclDN5TR5kS0XJTcAYI8gpkXjZPTaqrIHGskVqD+ZRADX87YnsWmoOZG2Jfp1UfzZGjiY38",
-	"J3d9XwdFQR7tOLqztZIHSwfKDpbHzYoDBfb3OPq06y2bcnbuJwzsmjiOI3pzbAHMcpW5d71sAXM4FeSZ",
-	"5BZx94oKnBt7i2A3SiNRRgu32Dk6MbUS5RxMWD+cM5LplZu53+6UuJo7/rHUn3SBMSyqqlCnrfWGtLi5",
-	"nmyOojm9peyeLn/YLg9LafsalVZ51U2Ja7PskDGjlF+z3ibmyrPhfZLvkoQlnlwW/8+h0TqHjQH6cwgB",
-	"icOGh4YQbaj/tZiRYeOz/KfUbdWPUkUdNj77rSG16KryRSj15OvgOlVTHeLr/JYCWFXPa0TQDanvYLG6",
-	"MXTIV1EZEVcRHZIjjS6WEK3MTXQAv3IHGxq9dk8MCPGw+fm+lk5kdVb+MQAll2flD2lxWj5Ks/IlU0Lm",
-	"vM5himgG1wCOpkJMgyGFqCfPxSfW54o9aSQFFXO00FPCo5C4mf5srKADnDMK0wUcsEOaVk4EVteKMegb",
-	"mePSsmu/hF37vtrSWFVXlmr0kKqiyunXnV7x152ej3YACGDhDlPAFSUFAVd1myHWS9XxMyHyMFtFfBXW",
-	"brRtU4/WWVhOFHWmaEdvKKXzq7F6CKMpjscsmUqRZaI644iSXXRD4JoT44iq3lT2iHtKmg1pGRBgFxhN",
-	"T+0hrcBnwHQNUaLkXWahhlQKtpbk1RJtV7O9B2NCSjlXGzOOphCqoAyeXHYPQQIaYUJHl/AiIYlCpiKv",
-	"5FVVFWhM37BZb/JqJrkxGwMIiNwgQ2m8QOlI1VUTWtxtoTc0Q5vvYDsqvFQpJxyKNiPatO8NhjRLX7f+",
-	"nEtDR4RrmcURjuW63kxg92dnjEJGdIU7SU5waIFA+9SEIKSmkXsDpC6zUj+CZuTHRi3GIot44WJ+2mMe",
-	"EFn4kJ5l9rAdpGxYzUQqmSDpIymybkkK6GG1RxcQ9XsfYNIFG9JUAdxxsEq/lxdg657Li3oNd6pwde31",
-	"waDrqkg7oofurhygiKnBqxi9iOtaIPqM1Yt6jPwXZ9foyV0fbDT8yZ/FJqTPCtOW+2oluD40rN6RmiEM",
-	"QS+kMgkjfnn15mJIT/IsbbHTT67eti7OrnfRKIIi1xMyVdMGfTR3RIZkHFHC0f/3f/3fcFBBCUh9SYbe",
-	"fp9LQWP3tHpThSwXY/oPQF7DvVlK61ar9dlg7/8f5wUWk4IaiyCpOOIzrVlOPSA6VFPHHPlwoTWNZq0w",
-	"fgvZAE4IrZQfwl9wzCdEKewYEFpAvkECqr5EaprYXaKoI+WLBt9X+4UzXatAfSxFKkXiXlJfyqB7poYe",
-	"0RuOdpzRIh/I4u96qkhEDR0KjZiYyGGa6v+yV8kBOhA0oujd9fPm4UBPciykBIONXTg4+bm67IMGM1oI",
-	"ove0pI08DaE5LfzKtMPMCPVmhVB4c5HKhl4OqYVwx5n4TRs0GGmgIHv340RAlP2OLaj7Fpryj5EJ44Ta",
-	"/eY4Hi1MIOGuiklJD+4Mwxdwm5IFSgioCp4nQ5oZ5QZxnx4yuTcmPAC+xDHoiENq25bMlpJNTPiQnmLK",
-	"aKRqP4gJV+Hy2uYINyOIj8d3crhIih3JaYjHmGskJikL3bNfmVOHNPsu2vFrnFP+LnAGaChyjzPPUW0S",
-	"EkYJCXRZ0zgKCOXEsWi8TdgsiYjAyeKB5gsRiVi2qK/gBbaLk7fnysbFlYmj3+q0oFw1mxEqWxk0eq12",
-	"q6fiCCdg2LLzl3/cEFEcLplKgfFSTsELItBTjQHh2b+sx6Hk9yE9D+2vUOAN1lT/8CMcuVdgAgTW+B6d",
-	"oO+/N37u779HYzjZ5V6WImJgT8QdtdvB4CwvuilAGjz3hhTVcKjL25AqcQ2V2ZZLDC/XFZYNW4HtlhgG",
-	"JShewFjNBOBqqoOD1IEKQWTmagzcyglO5BUFoXEUC3V//B69kS/cRxrFXKkNcptJ4sj3v/9eacXqugHf",
-	"6QNwxw9KZgtSBFkSKtGmDToe8m0AgT7BjTfdvClFXjOinFAeieiOxIvU5gEbVxE9tepDK7recKazXQ+O",
-	"IuNdMHlRtq64ybjytQxKlEsLmpdaQ/J0od/Vf13Li24LXTBNCyRP+TjO3CCN68UxREiOg7trC3yivo5+",
-	"Mi4ErnKUj+31Ff6EdaC6kJa6IMMpbG/D7/UZlHKJHGnOhaK13oz6F+nwKXn2KAOZ0LFWETfhWCYfw1UK",
-	"M1bBHe3TUdYM0NnzaiYIiVlkWrMNaT+FPQTOQwV2pM4NeZgY1QjQk4qcCekrTzKmK8j2XfHBz67+WuuD",
-	"1DZV63VruVqjcWvYgm9W1KjLF4iK1a3C5Gu4J6g9Io61MQ8OBLOT1TeSpeSGaarNoza+fqflpr40fsOU",
-	"tEJG/qF/kgKm4TUiOUpQaxummqR1kaibJQTmrqqh9PDsg3VpJ1WKippJpjLSrlQXlXZoAJB1NGZIzMcr",
-	"c8u6fpaWv/7eCX76pf2pjw+ml93RS/H2kL/vhWf74x9uX9Ef2bu7nxcnR8HTLnmxF/3zcHrRnl31k+uD",
-	"+fvOH896ZVTPiKcM+ddDBV0rHqAmFUGDs1k5EV0tOB+D7tN//t67+7lNO8HhL6Pu5P3t74c3F+3p4eRl",
-	"95f7l73Fj91P/dFZZxL0LuPgt7PF6z9+7Fz8FvTfXJ+sInppeNK2VuEkpztEnM8VyTM+5h3frYTr62J7",
-	"NKNGZEXUd9wNLqcFGDj6q1Xk7vR8pTHryxTXxoz7JBJCXpsY5KfeZNeELF5ORi+C6E308vzdH+edi+ic",
-	"n9PLveD0fP/8dvbzT6cvj1pk8fKP8P159CY6/+PX336dvnlx/unXq5dHraAb09H0eTv8+WVcskQw+MxC",
-	"OIdPv320/0he4/wCXrlnq6ftwurYNYDpJZssS7DeeH98OOqQZjfoh83+uIebR+EBaXZwd9QL+uEe2R+X",
-	"kCJ4GJOWxRitnGterdPTzqp2hiuzUaTpvF/iklmlUakliwypAo+CPV6M8LA9WmTiSVNSPGOkhBY2PPXr",
-	"J4Xk+vvSKNKIZ7DF7NxVKG3R1N34Tzv15UyJjcbplDuAy0Z2OZxom6KBmWjUepssE39bPNgVauVbgwFR",
-	"812dtF4s+JXzPb2ugPnC3JayZEhDbIuooK9RGTpoI1PVyWQimoJV4b/uKeDsghVxv/W43oyzTMtUdht5",
-	"WOt9KymUJY78qJoyAGxSTB0M3xpSqL+gwYdNZAVvZO3Ljc8fvIbxLYOJp9tu5wre49ks1iFRT37jDArt",
-	"axKo/DxA/Rr82eDz6RQnCw10ay8s6vJrLDENr3Fna57qOE4dq/wvJ92n0W1395udTrPdvW4fDTp7g3b7",
-	"10YmCafxnoyyHJB+1W1fd/YH/e6gu/9rI5+70ji9uiwvblBbFuvguLI71MoI3Qcqrk7aRuMlpmaHuLkX",
-	"dB7HbnKDFjFuhsK6oBc628A9HdN0Avn95w/ZWNsaUMll6Mh6Exh8Hyci18XW6bj4ON12FlemA/FklFGS",
-	"ZdALbZgBMQ3SpZQpv6r5tD/DhOoLnUxUPnxbnGqiTVZoZ8Y4j0bxAuz8uy05yv7aR0I5lm3JkM3HT/R7",
-	"H8HAawKli8Fr6zXVrWik06vXSKfXqE/1bC3jEpKb8APjR9P6outj88CMY2/h1jJccGfWtdfzgKd68Tpl",
-	"I7bn/pMM1iR81Fv9UYojKb/o1PjiLV7EDIfXjCl0xc9eY28bvLVXh7HkS5+rgOnrtAD8tF1WcMEN0RgA",
-	"RFqKMnUoquX4uxQ8To0vI4rVBh8tlDbulA1b/iEKPWNOSLThUJ5c+IbbYhxSPzHefBcNv7pin9e4nxC6",
-	"ZNFy+i6WkyqU4ZZA1JCJS01t0hk4yBoV98wgQDOxUyxre71yi9mCmLavE4gB9cA3L2WONZtnxr6qVqVt",
-	"7rogpTqMxmMA2IYLpwskgWnohAHfY45GMFEbodxqgMSeMV5Stid15Gl4zHdcuyb038aTHcsbHjxURXhV",
-	"+LDxCWgvnfJxQAV/5Qixzms/zcCIeDaNJBJox+l8t2VagpRRStAOVvAJLFHuld3CtmbuQLFyyBjIHqxA",
-	"ewQbUoSCCYMUGgdEycFqpISE3HkIgb9uIJqKH4zA+4tpyKYonE+n4IWCLBdlQNPgAZQlDgqgCbeBwWjr",
-	"v7PY7J7abptKqYVXW7Lt5XydlAo8ms7iRT61Be0ol77OikFzKqJYhWdpEjBKjmXbdkwG1Qj5Fp7Ht7lI",
-	"fr7alMpgyiF67pj6DOD2U6UTdoE9gDmUH1BlreiEoaVEdy7wglvYeDtsxzFg8lS58nmZZV7G0t5xSxTs",
-	"Hit/CvhPlS/FMI+1W6ATnagypAbqOQX7Xm29PlSwe6XPD/whNVlNWOSMhjnAfOMyRDU9hkOa3xJRDokB",
-	"LhXHKBo7h4aYEAqCiXvZl3VjQ6qwM0KEb3CkNvpqD7pmbuVsyPgXHGFkwrLly2DW9oY0olwQDICVO1Lt",
-	"uUkIiTR64C4q82HnHA8RT4NBvUw0E/QNS0R1OFlaJ0Ahlle4yWHta0cEgRVmoI/R79xoFBXfq2MvdVxs",
-	"RbNd3wErcMAcdSjGi7Nrqz7yIletGsE7dTv/mztrP1iw1KcsXKypm7oSJnvhLJOVnoPaYhQ09zZqjQxs",
-	"QlvJkpEhYwRgE9rIXPcvl677JeCXWbQ1G390f3/f0v01KbnnEH50T+KAgRXOOaj13f+z15Db0MUmXCLB",
-	"u5wRaIUZpcDMkQdl0qmLW7VzpJBYjYAlCQlEc8ISTpojiJ1e5Kev4cVqXw3SLWdLwWRzEoGeD7bN6XO+",
-	"aCEKjR4Ptok9qtFrLUvMfqOiMla5MQbwPtezsSxnrFcYWlyIIrRjVBjIenEYCt6SLLBdC0wtc0eV1aW+",
-	"AQdOz89VJQTrtXRQ1chhzUYOqxo5qtnIUZUlqeZ0OlXT6dY0R3UfzRyVLZZjbw+pyclia32zLNW2LHVq",
-	"WpY6VY30ajayddbI1cTQFqo0tFEeVJC8N8HxuKmjQrZpwNIDwBowPZ/Bmt7Dt2ynui6wCHkqs5iGJlUx",
-	"C8KnSv7o7EV9Oaw0UJ1enjlWnv12d0XvsP3M9UHfSEhCqvv44eTixZkpHp72dWT7cpXSYkuYhzC/hezG",
-	"NFFW20sKjCVZs1kmbWulDS1LkXaGImTpNuxcY51UJ2NE0ZpqCg3y+5zMSbhbZXdT/b89u3h2fvEiHUbP",
-	"DgNu3HkThbdsonDtTlrI24Etg15kRvcA8hWUi08nUbzi7k5K2bxqgUFMqEC1HQw5K804ulMXzhsmmvY9",
-	"2cKa88lz77OzV2fuDtm3c0gXfKxNeGOhN2PWQiFPqCkOyXGh9QJljRdllVc+e2kmxJNspRy4+BWaT6FU",
-	"ZXWeAKaI4CSOSFKQMlAY4GeQdpwIPxUP6AM6oROHby2rqjVIFEsIKcjv0UJkSCHVBn3//duEBCSUOu33",
-	"3w8QNpNQOCAqXwDyzu+1MUXDh+hcyexAhtSx8SrDMKFIXeLCY4f9tJm/fB5ZpBJImsBpKi9IBkoiOJON",
-	"N4yyBPLDoLB5RcM1TDeQq2qy79Pof2vKAoba0dGR2i6nO9jVdICPMqGcTuZAljv8Ofuof/E9pHSyLEbB",
-	"d3K4Ji/zGV5w30OzeF5oNIY2OTSQGoehFZVZdaJLcBQXnFwdJNr2lQEKJm8CUe+Zk+dehieFUgwjjSm1",
-	"qq+Or/PRX0XCmDR3HKv2LqqAVGqhSzJTx7I8NuYJUVRh1EX3lIwmGQsSGlF5HmL3yNd5qGCyBVKqAHXF",
-	"JWBh9pcKzvoWFQXzAsQUoQJuc8meQwowpCozpSynDu0M3fqyw8bucVEmsqFxJJDUHwZqG6nZKipElYvt",
-	"IR/WQZ46kqoewmiETUixD0HDBXZG94T7ZmnciqUxa9nJEdiad+zBV25nW2nwArxoiLou7dKm6rl962+2",
-	"GRK+hn3GHd6jWtqw01HFqhRb3RyJoG8qut/tBtK7wqIxaPTaabhiKm2AMecaB/xbPN4Xjsd7WOxdoYG0",
-	"qN55zRLnWzOTZjXmKptDZrP8ZeFnpwkBiDYc8yqrX80GO1U21U6nZiOdqkZqhsN1vu5wuGX7Y5AuhIVf",
-	"UE6sfw8rZL97tPq7a8ZeY7qwdYH/x1kv92o2srdtxiqpafsIcXYZPQhuDO51goZOuBCz90OTxWbsljnD",
-	"Qk0D5qs3L84vUhPJnjWRWLUvN4C1A+lenF0//eX8WV0z6UDbYhyTkSIGWCvTSLg0SMsWAYjocYrFoewB",
-	"CeEsvrP1RJcBFJBgkPGuDMQQT5VrHzDptH6j25X3k8pQPnfCbWfC+XC+vOWvyrqYWam2Y8xKGw1YYptV",
-	"RJP693QmbGK/hmb6WqIHy2n45s2LV2fZKXdSe+6FvIm2HEDRsarqF9EUgfQFYzcxsciQWVgmEzrN5OiV",
-	"4S4L0WUTEjLGu2w0WrnxDqy7PB9WpuMEd0bzKBaIUTcOztZTLSzct4sCnCQL4ONMhJSNlTORSamxByvs",
-	"NhIiEeldzGigy12qS7yxPgFGtvZIAPqfqTrlHENg7TShajZsETBCUhcfGAGybg4GgYNy1Bre9liNLgW/",
-	"dDoxjqHI4EdZg4uuabt9c0sBLXVgW0oj7KgSAzknMISYqkUAXsaJcHICUwAiz8CPIMxT3DS32GPeYGOZ",
-	"VDGHqovEmQopHNJbMhMeGmlkQUl/kiicJ5EQDPUfARqJkyAhkDYq9/0IB7eI0HCgjThyeFAqkiEs9+U9",
-	"lyu/I3nNs7BDHlKXSw9w3WHRcLwQUcB3nQrXcuaAEAnWfAJGQrDiYQ0gTxIuT85ERX/mIRgkJUbsU0sH",
-	"c6qjGlr1VLUfi4FlxAFzs0MJDQHoN1mYuFeVBA8Qj14KQ2wAIotMS1eSt3Jb+5uF6SEWJtitWUNGPpAX",
-	"iL67pqGpdqAZMJB1Jq1j9MmOE0b5qLYfIFXe6nOlfyyw9+SPq8agMfv54O7H7vTi6PZV/7cf9m+e98Kr",
-	"Dv718NPp3t3TNn3d/f19n1weiF+O5ucd9ra3XizUYXrlh2HlQ7IfIzKqYBFWXwPlQXSPNZ4bCSHCd1mI",
-	"aalz7B7xVh0QJI7/ury1V3YDfPmMsb/BfXjlCB2Wew7yeYtXPLV1sHZzC0JTTzdwrnORy0mikovcZs77",
-	"6wql7jgr0C1Yqok8UAJXRRpA5k+FavxESfMq97YGDabk3nWmav+fiU8pUs/kHtdifgwQ5jRXqEbhhWQL",
-	"sxinmYp5AZXL5MmA4jifDZTSxGioVRGbP7TSwQs4NydZQMvSOuksyQ23LualqnBD8J0G8obxq2p+RVqN",
-	"msQ3tWaLas3YMnW5XqNzkjJR6lsQ2RknG+3dNzENm3FbKtxwkswmCeZkc0VHDftRNR1Fvbyq89z86hCs",
-	"tnLSaafKid60X0A70Qj9q6Su3fgQtW0qq/57RmSn1bv/LTwAThBa1jjh5Y9fgzyduWJ+U4YeVxnSW7Vc",
-	"GzI2bhcm+qEa0vPzi/OrH8pUpMOcOXVl/vb6obIlYbmFNo7l0Nx8rGlhd+1OO6PqZWC2J5hPVBoos9XF",
-	"QQNjAlInHfVO3oE+FBKgSuczubnlWt81ieNM2cAi/U5XeXFMZMrCBtmrWSOj5CIIa9QGI1NiUNl8Ad8f",
-	"Um4VaqFn4qpVEywB/iOhTu6sp+adTkgA4cz2MjXXeMlKH5sV6WJAGSzIN21si9rYncNu5fqYYcqta2Qb",
-	"q1pmRI+qbAFxspSBfh8lcc8QsdM5PFjLtnSUqm+GKl/evGR6XqVmmPuii4/z5Y1EhmP/vUIxClSxb0pW",
-	"oZKVzV+SwkbXDylSlgxLKtl4pzf4g9Skn05enT87uT4rU5QO6ilKNbSHn5xMlnKV4dRgcZgKAmnxoXzB",
-	"Ve0Fldctoz2Ad1972FQmjdQVnFSbEQkYQDWkdX9VjRIVf33PVKWugDjli12/6jFKtItSx6pr/AXjqLTY",
-	"4glBmzgpl1UJJ3P8m/7wIP0BKJmTkQ6gyxpQCsvVixv9w+5RZy0toaDi8uOoBjbuc2nm0ZqZ/YdhO+jj",
-	"vW7z4IB0mv2gO2qO9vBRc3/cId2wF/RHe7hW+Ow17Y9+Ogh+7vzx6uj2ZW/yYn/8rMtPDmdv9qJ37cVl",
-	"n7w/+P11hz7t3Z3uf/r1aC0XVqfnqBnOAv/1Sf0VCMd/lXphCnKXKRf9mspFv6qRvZqN7FU1sl+zkf0v",
-	"GHEqZYYul/k3ijSt/s6V81s3Jen9bAwGdi9p341Ko3J0oozSUU8jqgnNVxnLl7cWZYPs9p0c4WIr0RQn",
-	"t6YTNVGrrmhT0Xpwg9Wp0oaNk+hmInTqq85DrqM8LfkGfyoo7l8ZOKcsf8uAa4IZNdAzJkJQgYsi6oz/",
-	"38l5zYTUtdD7CSR5Zuek8/BNuqThpwWYlywZIKSID6nBtEAn1L5qQvGMscnSZmV24r6TYjikqja3YFvQ",
-	"I3W9dklUqO1MEzKLcUBMvie5i9gcAqUK46MIDZeW8Jvu+aAAKZKHPYd8b5fKSJO5rg5aOzZK671r6DRF",
-	"DPC4QVH6vQx5xP9E1bTvRFcVcsBfr6Sqi7Ap6frVKqZfoTroKPZ5YfBNK3xMrRC20g5ANFONzrFrtRRH",
-	"ofjrFcN1IWSuAR/oXmHxZhSXnMZyvKStOABcOf2srDptadnWSx2absKr1gWTXUojsbUmh9QUm0TFtSZd",
-	"lN30DSjJahSsioqSTxfn39xuf22ll8ojWq7Rc3hzPWFWBz3xLxNdPxAMRPyfHdTb7tfohpPkggm9wg/G",
-	"56v+7gURcrtvXbi8IEIjyqHRorRE3wMQ5dZJl2xtJxHx66wrsNYpXazAv8ViAsfXbF7kXIKoPK4rFhtY",
-	"bS5vxFATQIcWj1i4GLi1qj2nULXnVJ/2htTPAjcoM4SvgMJe5R4JhoKY4ARFYldJTAPn4IJy6yLMt2Qx",
-	"pKOF/D/awfA/SDpjyJfav+/gkR3Lp+pQgGnghED0824LnWgbBEjuWQi5dXA4DumJi/0P8PEqLhlOFFUv",
-	"YJUFo9v1TcFxncc3pDryMYOzVySh38FovgGJP9i2EAOHZa/PlxDMr6qtyodu2lUOaCTFXeldtw8HvTag",
-	"tcgjcJawcRTnqmGpLaQCyUy2uLhnyHAysKLbXx7rRORQTAII6WlczZKI3sB+VHDbghkQlFnCpszgcYNS",
-	"2VirtJVltEe1YejdlaXWO/1jgSVja3A5atk6g0737wKXIzbDyynktLXA3ot5sQ7azjpRUgepjUjxz6PZ",
-	"hGqBkKdYmYrF/zK9ehVM+NcDzl0TYafb/XK2qcIAeHVY/L2vDWqLbf3WoHcuNlWDjTD9MteEAtwUOERb",
-	"j4NjUtD4Qz2gmTh5F756Pcdn+R3GzCnTUc5uV9Nu9kQX9vhzy1cYecEvv8Q4JamzvvAde5UAFNBsTvSu",
-	"V1zIaUhtAqXynwKOh4qNS32dmYD60SJb8chguarPV8PkHvrl94JvAW8PvxhQcm8Z0wGfArewXtBaxXVY",
-	"ctNYW99+/Lg2fdEsup5smF3YXVK8Hi9urGZSYS7K5ZEyC7fpmFun0Mpf4JgT+FbXnPim8WxX49GWAVwo",
-	"lP62eo9K3Dt7fXL+yk4ik7W3UvlRdKyZIZjpqN1ZngoXLDEtS0GQWaV1VB69dCUeQzi74JUUWGLs1Any",
-	"ZOdyswIFPQjRMhFOpqS5Rd43Bc+lvnCZLsVUN82N/bHCEaiH+80VuPKbt6agfM13tZ1kCy5DYlnK1VaU",
-	"FxuNWRyze611Kn22EC4pPVEMgvVr3hj03Ky1dt/8eb2YkdNK9EX72rmFYWRBME8SEp6IQuMpWOE07qKj",
-	"J3gN7nKGMulJErvD7GSH2V05zPTsyg+086gD7WcG2u6sHKgNQM2Ps1syzpwxtO44P6xlaXPgrV8QUU/P",
-	"k5c8y/Vyxcxx1Rh0215DMIHjUzaXLN9bx0wNJ9SriIs6RjkpXoHT/zI18Me5Afr/5uP+cqrbORUkoTgG",
-	"aub0L8k7SmEokLtKK3O0MC0Qs2pYcRbfVj2z9bSLDOTqF7CpWHgqY62zwAwsUxup0HSCyiwn4GPdBCTq",
-	"O45yKFGlZhTfy3hg1e2Qt0xtGQtGK68+LE4LBzuAnTb1Wt8sS40y34AMtmWXKa56fJIHQLHqzbbBoLLr",
-	"+W9mpuksmWlm3+CfHgn+6S91T/0l+Ex/F3PNFYS1lSAu/R1tNF8RllOZsSaL7QSITgDgZN9xoJ12lTFH",
-	"rjkJ5gnEPvzrz8aI4IQkUiBLfU8KMk6SOyPHl7esKQbHKKRXkumIhFKpNLl1O/4U3xKUzKkP5TvnNiFp",
-	"8ORJp3vQarfarc7gsH3YBrGpOWw5whyHnrnry3mpWIMMnL7CkwcECl2JSrEpXE4zrb1iNwhntB+aL7MI",
-	"+OaqJoTTYK6oxnLLkiRQGRMCF7mqFmGROpy6GRAFmcd+RzrU3V1Lp/ccgMdy7xocIzO3JfefmmiKqCWZ",
-	"0Okkk/hQPMHiC0TapQe/8PlsxhJVa+LHE6cHfbX4/OHz/x8AAP//",
+	"7L3rdts4tgb4Klg6Z62y61CKbr7J66xpx3FSTufisp1KVbUyIURCEssUoCIgO6o6OWseYh5n/s2bzJPM",
+	"wsaFIEVSlC2n0t3pH12xSOKysYG9sS/f/rMRsNmcUUIFbwz+bJBPeDaPCfz7rN9uy//yxWyGk2Vj0HjH",
+	"ScLfJsGUcJFgwZKP8p0BElOC5gm7jUKSoISMF5yE8GNCfl8QLhpe4xbHCyJbmxHO8QT+GbCQlLba8BqC",
+	"fBKNQeMpDtGlbUgs5/KjsyRhSeOz15gRgWVjuqvzsDFo9Efjo+64t3dwMOr1Q7yPewE56h6FbdIm/YPe",
+	"fuPz588ezO9ju/3xKQuXdeb5UU4VU7SgN5TdUTSOSByiiMJMR7KRe0zzozvTc3qL4yhE53S+EK9ZSGLU",
+	"hJZbZBbheJDt+lGIcZqQkFAR4ZjXpgklkZiSBAXpt4iyBAl2Q+jjEWWAOKEh0p3HbBLRN3hGEKYhmmPO",
+	"71gSesgZx/apdTbDUVyfTkxI/iHyI4TDMCGcPyrP4CgeoNmCCzQiRT0/AkFuCYXvapJEbh0iv0FRiCKO",
+	"Zjges2RGwsekCw2S5VyQUA9Wk2iGRTBVRxkWgiQU/Z//OGn+ipt/tJtHH5sf/us/H4ViPxAckqT++YOm",
+	"8AEQK+I8opPHIZXu5ufmBZ6T5JSFZCD7lBONEvI4h88rs4c34h/Y+YjKrf/YRAH+sSfN4xPkQh9jG7CH",
+	"OfmQYAzxKUvEI5LCdOacMgLFBHOBDlEwxQkOBEke56j5cUGSDeQ2+l2+j+Y4wTMiSILYQiA2RgmmE/I4",
+	"JMr3OMcTchX9QTLUmjEuUEe1tWUadetRpwtajT0VEVACBZhKeTUiKCT6yf2o1K2i0iPM+qDerA+08AGR",
+	"GHE0JzSM6ATdkiQaRwEWEbun7nKQTvha9kAFSUiYFb6yRy6iOLb9jlmS6bv1CKQ5rEeawxxpBL63HneY",
+	"o4VpEscJweFSas8LTtBoiTBloMctOEkeY+5H9eZ+JI8K2VeIBUY3ZClHKzdCgGckPsX8nmfFUZYQtoeI",
+	"o0jtikeYdKfW/e1jpz1AdwmjE1eUssSKknvNuFNwOhY3v8WJe41PzfliFEd8SsLGYIxjTiwxOvWI0VHc",
+	"L/lQrs47qnblPY+/Tie78KZZyVKm4S9FgHryoNPNEuBVJO7H851uwdSnWM79i699r97Ue2rqcGF0tqbk",
+	"VvJprtW8e1Cil6VERftfiiD9egTpy1srSsgkgt8jRkFQWfFwP3L0S6SC3BSqL7JdUthp79Wb9p45ENOF",
+	"QTCne013LztdV8pDq48sBPbrzXl/YKXyw068/XS6Z3l5/whHnp1nPcWvc5CR8ErZlUoOYyhm97w4dhyd",
+	"77Vp+u9kKfnnJ1edDhgVOKJoxhKCxBRTqfo7N6VHoEu33rHf7VbYcRfzEN9TCnSzUiAh6A5zuHDI+SGR",
+	"LKX2K5juw4qex6BEPSnQ1VIgWHDBZkAJ5/hTdqr7q8TdnCwo7cVsGfIp4mL7jFFHG+rA6a9E1H2NuY7+",
+	"847ihZiyJPpjm+aScjFXZ7kzEn+Gl8pIGwgr5gShmN7HhuKs83OWjKIw3KYRunzWdSS7EutsTjS7Sa1M",
+	"TOUtGIspGNBnREzZfQSAI9vfMIGeswX9Iovd/1iLpeVrMHm+CKZw0Nxnjh/bRWr9HVYqzFjO+UsocnXU",
+	"WqPTjli4tHIOJ/exeblqrHbIoTMqIrFE14yhV7rVx551t8ZVvns0gJnOMF0iLASZzcU9fC1d99rOGHot",
+	"m9NT548/1b0aDtg965Ukn+YkECREYxzFi2TzBd7LWjQFSSiO0RVJbkmC1By3KoT22u06m1a9NkBSHIKu",
+	"YPabnOc9lFTdbZFWIrWfUUxmKFwkpqsXRDxdnofojiU345jdtR6BCN16RNAq2gsi7GgeRITuJkR4VAL0",
+	"6hFAn2WnCZGq4lZo0KtNg1yvrS+y/z/WkOfqNUWad0qL3gpp+rVJk+v1S5Fmrx5p9hRpThZiSqgwN++t",
+	"kGivNolKev9SpNqvR6p9RarnLJkwYbyP2yHVfm1SlfT+pUh1UI9U2oH0k2vN2QqhDmoTqrDvL0KmOud1",
+	"L2dQiDhaUHyLoxiP4vtoJ85RfVLW7OPPXg5N3WoyJJASMmCzeUxyntIQq95xGD7DQg6s2+7uNzudZrt7",
+	"3T4adPYG7favDU++cMUWSSBfeU9GDa8RTDGdkNxX3fZ1Z3/Q7w66+7/ad+yHp1eX8kdtVLh0bAow7d54",
+	"f3w46pBmN+iHzf64h5tH4QFpdnB31Av64R7ZHze8hrLtDhq/YUpaISN/03GBrYDN5GPjKz4t62f29997",
+	"tz+3aSc4/GXUnb6/+f1w8qY9O5y+7P5y97K3/LH7qT8660yD3mUc/Ha2fP3Hj503vwX9t9cnDa8xjhIu",
+	"VBxI4yWmkldizMUrNmELkSdH57rbHbT3Bp3er/o9/eUzJj80lj6IbhxFcfxxHONJY9AQyUI+n08ZJW8W",
+	"sxFJGoPG3t5ep9vr7+0fSMbhQvV1JTANsXKEGdPoQH4PzLWed6+6OZUzwywOy14tgoBwnjItXcQxqEk2",
+	"igDC8k60HUV5qSWTER4k0Vz9CTfSl++vEdjvxixBnASLJBJLD2GOLE8jPGP6JBlHt8SGsujYH95C11My",
+	"pP6I4IQksk/ftoR4MCUzglTHI8KhGY5nRH99LO9fsfwZCzCXwQs6qmicsJn8e0jz7c3wEsUE3xJjj3DC",
+	"NVpDKplPsWJj0HgK40Jk+XI6ehFEb6OX5+/+OO+8ic75Ob3cC07P989v5j//dPryqEWWL38bvYjjEb18",
+	"NupexsHyfP/98uXNr+87t+dx56gVdGM6mj1vhz+/jBteI5J0VKNteA2qOCpLdq9hY3+AGbwGzAE4bYY/",
+	"vSJ0IqaNwWHnqOs1ZhE1P3TscnORqFClT80FtcvSDBiVnBNBTO4/nE89p90PkiuK998Flt0UMUWpsXHn",
+	"9PL82a5n71bfcTB0qtjWCKI6xdKeua3MMtQ8U4CicwzT0PQsOaaqCPufCRk3Bo3/eJLGLT9RT/mTktMI",
+	"bhk0lNvy/KKYLucXNjCDjZV3i4bqkgmWYBzHKjoxJHI/eehuSqh9pIQQRlzdlHEgIjoZUrnxMBol7E62",
+	"I/+gCM/nLXQu5PtTTEMSIsGKafwdR1gIHNzIXwQJ5GiHdEeyYBv5WP6nOWbJHU5CEsp/+XJUkQ5hVK/h",
+	"+Tw26gGEHIkE/n+asMVkioaNa/n3kF6D9fOMhnMWUSGpoaISh41j9CKaLDHygzgiVJwyKk+wlvrr/MLf",
+	"9RBnao8rlUf5+DkK2IKKIcUTHFHoEgvDWIbSmIbK2mrfiTjQMArId9yD55J+C0Hk/AKCRjELbhAbD6mJ",
+	"FjFthYwY9+F4wfXhofsD224LvaVynW/7ciXOL273zbfHCNMlguaG1LqDogllCQk9RMlt6gzJn0Dddq/V",
+	"bnU6vdZB2Znxc/OMhk3JfM3zi4bLytlDoEzdOIeBXGiuWGXf98CJcpcgRuMlulqM1ImsghNxCHRMLdmw",
+	"s3O8ZnyvmN8ocWRnCKPQM4NwtnRiUXZg7sxCMsaLWNjP9UxHjMUE03XnnfkaTrgLPLHSeXXqkt3neELk",
+	"LkqIWCTUU5wn5Z6UMZ3MbDrFM5mnfRTOogPnbjRbzBqDTlv+D85z/YOdXkQFmUAb645z+DJt1Fud8lX0",
+	"B1md8A/sTlk0I0FmcCeQc5+yOOSZeXbb5ROFlgunKb9y5/mok/z5VB8oISk+ki23qrMGHOXH6C4SU+Q7",
+	"Qck+sLf/c1O19yJhi7n6PRKIk5gEgjvcn5VcIZmx8n3rjPC+EukaOoUmnEnbQdab+US+npt/OjZLAIck",
+	"W5p6Os5tzd+Occ3M5/K99VPe/pqnA9zWlNXN7GrJBZkVz5rDMzTDN+ZeD/rGzhiCT2DcyH9PRr6H/NOr",
+	"S/mf12wUxeRkPvd3W+iSBEwqAYhRJIXVUmdUgPzkrkrn2yumL6Wg794d/SyZ1AW0hEqZOdVUg82BsnUt",
+	"+LMcAJ8zylXaWupshSsZFYQKuH+nytCT37i6NrnpbiVO3JLlNl8+gZfkIOqxBxglzugtidmcKAt4wT5Y",
+	"443WTE5CNFo61yoQAoVKRNai9lwZpx5MHu2eqiaPfElbTYqtgnVakO9tmcbVJs6WHLP2/HxN5OrUJFdn",
+	"2+TKe8FcOhlXoTK4fUE6bW+KJ0UOVJjcBV7GDIfXjCn/9sMPlU6dQ6Wz9UNFWz9tIAAEASQqCG2/j/4e",
+	"PS09PoyS/84x325hmXt1lnn7h2v5NSiM9I2U8jt5K6JIRCpW/YbM1Q03opOWc8fSIR9DqkRp2EKOZVqZ",
+	"vqKZFM0LYQz3GAXKkSjP9ym+JcqsYL3aUngjzo6VfYyST0Jd48AwgYWOlg3YPCJcKjwRFSwdkbqhankg",
+	"6XVJRLJsnoxF0Q3qIiFcqgrWnJFG/2FBmnE0i4QOAQSdRKoUkeAIHiD5sfwDC8NH2qQHV3h0hyPBlQ+A",
+	"k4DRkKMFFVEsf6EtdIrjmKMRGbOEyHncsUUcohGxgYdgF1DzcTSK8ivJ51KT/TVjrzFd2sCNh+9hFYOy",
+	"Zg93j7bKu/lwFq0URNxoBXJ1sikWwCvHSCRLRU2EJR8g32EK3yxOawO+udLrKRissllFHcypFq7ustW8",
+	"SX4oX95MXOEWlL5OHaVv6xI2Y1xezfJVmezrkweKKQT++X9SRcarCFCo10h/m2t1mQ9D0utSHHlxLMXD",
+	"VL4vRcUUx+PmXRIJQWjLzOwNE9af+FDW7ddh3X4JTdMgyrUtbFnDfMPS7CA40codFZraEKjKEh2nqpL3",
+	"wQScRrXulm4H12/+NW2Kg5r8fLDts6cqiKHldGadjzqShRhcFuXfjuT3OL5I5BqISNJKW4CzXfpwhvlw",
+	"pPk2nV6bdUxqmHostQ4xTQhBO+nhJ0BdwTeEo3lCAhISGgDux5DKl5RrQNwxhKVqoSz5u0qTmDtj+zNv",
+	"wy43risVyME3kS0HUxLcGEWFC0ctZDRettDJCJSrGcGUIyCE4+p1jeEFLBq7UAirC5aKec/J1TXeEKkY",
+	"yP2kvVmpW6WVMZ4Munv9R7HJeI25A1ywOno3+2/MkhkWYJy22aYPGJJuzm1DjkdlL6wM5gRxwrlkesVY",
+	"4DPAFBGcxBFJ3KAt4hkXHrjo9QfaW2juFENqXaTobDYXKuLaOMYxRxhYQrGisxD99tH+prTPeoL1t2z0",
+	"GwmEPGPcoYPvs3gp4NjFiKvAg/EizsxZ34Q4GGEHOlKAxCEwli9b9T00WgjkQ6iErx1JQ2pMgp6xQKZB",
+	"B8akycbZrlRmKCUtdO1wLMLxHV5ygPqR152iXWwja4q3L9x9HSkiBbG6gmUZUIrvpryuNe7Hc5LPnBie",
+	"Imr7Wdupb/gnUMccFmZgcqYNr0EXsb5tK8vqisvQjRCqN/sYc4HMbXXb088GI92PAu4Aa5OhJA7pfvEC",
+	"Nv6paAKZk9a43CHDkbMcHE2rUTDUtbFTG8VtpKgdYAlO980xWnBJMrP//DX9+tqmzJLCUTsRWUXjg8d2",
+	"zmuXKx/MVcq5cDoBQ8RsMtF2FM0xb/BtNMFoHmMhObCUl6tHU5+308iyQoGMNyGAG5RWrDcVhAcUH97f",
+	"GWVZn8zO8qXCQAeyVW8HeZxfwYuf3Ti3gsVR+tWK2iFP8BEhFAWMjqNklgltM/qO8tcYh9E/ymOA1m0U",
+	"s0udsTqE9axUyBySH6olZcSoVZUHf+bEjFmwKhpm27okfBGLRjZKsOrz1/o1J2i1+nWBVwhquvLUgNfP",
+	"WI9yZb4BYzcRgdggpSwLMuNrz9T0o0aqluAkwUv590IrIjVpqDWX/BR12l5mgEXzdAdToPtpnU/fKOXO",
+	"X8gzVjB0Q8jcQ64DNqIII9Vha0UBcW6OZc68SHASjwvP1nChePoZXvLVJp6zBE1N3EcoVaGMEUiZgHYw",
+	"Uu1lAzx3C/ujpYcYtPodh3PsGPkL9lGrx76lUlZfLrhe5LrLrRz07VmC5SZfuIagEEk2qHvXzK3NY6kG",
+	"lZdueKmetK9sx3wOIAI1BDE3V1ApF7JSOe+Lv/dtw9vw2myAZKxqS3M3ZQ+cLjrYtNw9U/NCvVZUZ2iU",
+	"kdtbJJEr4dcd4fDe2kuzFvYpsqm8k+WJZtH/5iyOgiXaOZTHWafrovGhBY0J58pWYgMKBDcQXMfWA6NC",
+	"b4qBDPxdux7gaJCXXbXCumVYdjMe2aG6uhXd9++rkqmQv3fJ2v14aV80qs3yrFjFz7JuRt3mQp6+Bq/N",
+	"urKUEqQBYoDPjfaj6Ae2tSWC/uqycO7UVGdO4em4jUuECv4e1Az+RjuYqvjiIfXl6x+j0PcQNpHC786f",
+	"wZ/Po4SM4yV68Q4iyyEY+t2782fK3Zm7rij5ArzIh1TSTWr62Nn7r4iQzOuhMJpEQkUP+y30Ef0v+hv6",
+	"HzRA/4X+GzX9FdNKp3uYNyhpfNfGoOEgvLY+/u/f/mfwX/+dBXp9iB0s7Ujyagm/neRQeVvoRP2DaBsj",
+	"m81xonlJ0iQhEwzonijAnKiwZtnAiH2SzMcoGVKzZmpJQzbDESgL4MWOQBlBJ80Yj0iMduYLupSsuyvX",
+	"YAbx3P5vmJK/jf7f/yeYkqSlVSBfGVjVs0+02RzJp82bW+y8kZDU3AUoLnI6q7dTtOOc+JasQ3pycb4L",
+	"2ezmSgE7CFMU0duIR/I+a88xtPOORrDnTseSu37lu4rJKKPNk6vT83MUswDHaI4TgSI+pJljTUN4yrPf",
+	"eHOSRUxyh5S5YlQYTXsPt1Dmrac5sV+guqo49dLbP9rBrhJtXowY9dC7y1dNjscEjTAn+33LWHOpVNHJ",
+	"7oog7OaMxPslO+jjo22djAujcAvJN1rI13efVgDRoFye13dTLNAdBDkkjE6O5UsCt2wuoK9PuHGkc5j0",
+	"k1Ut/y+4wxUd+YBaXXA71Yr0a14cNx6bVC8uyBwJxm48uQFnURxHTgSA5fyIiv1+Y1NvvSOcSQoFXmBF",
+	"kw9BzjxCp9fLOTFBxpXadeZl9+uyYVN5QYwCKR5NnhCE2srxtlbH/dlrsCBYJAkJT0SFmQuWhAucPIZJ",
+	"mi1EwGak2pCjRrAIAkJCnQJCFzPZkklJ9BrPNazIh4I7JV8b5Vxl+F1/bzTMlF/h7JrlxpHO3XO3R2ZR",
+	"SnfYq4gX7DLorb41RO3VFTtI0eR49VAeZpZKZ/TV2aLO8ju25LCAPcZRooPdW8g/eXf9w9UvV9dnrz++",
+	"uzq7/Pji7Fq7kAuePP3l/JmP+BQ8wiHq77c73pC6xpKB8fEqv5djW29OiEDjmN1BSpn2gpmrtfK/wsWJ",
+	"O7FurSH1r949vTq9PH96pkfx9u2LV2ev3r44f+OjnX67090F4GnrGRsthE03U7PU7jN1qRBS70FsPCYJ",
+	"H1LK0AvGJrF2OOjMNLNpcz2fXTe8gh8lUVYfnF6enVyflf1+cfbm2fmbF6uP3108K/wMJrz6808nr87l",
+	"B8/fXr54e31xcnX1/u1lwWien785v/ph3VtX1yeX1+teOv3h5M2Ls3XPz16fnL8qIFe6eg2vUcBhxb9q",
+	"EuefWBrnH1gq5h9cnZ1cnv5Q8ODZ2auzwi/KxrpChuIXFB0+FAke2JDNKJSixqa9F/JcFDYG/Xa7/dmr",
+	"eE/TSL/bKX/XUk2/2l33asqs+ote+ReW8vrVfvmrhrL6zf3yN0u5XH96UBz+UdZcyWbQjR1u1ljxntFt",
+	"HVWQNs8/6pNOe90nZmfp9ysWOrvZ9PvuahfvP3hxP8NB5VuyxstZfttvV40gyz777d6axSjd3/r7/obf",
+	"22NAf7+/4fcZYu+396rIUsgA+xmeqTpTzAed9ucPq8lJEY349H62/nxln83N664JtupLW5hlRZfLD8Fp",
+	"s0j9yU7+St4BCrTOgnmtqknppQQC871UgTnO2CnjiN6gACdJ5KJ2gEWhhU6cKLchVSEpmCJOhGseTOu+",
+	"3BAyR5FAzIVD+I6jEQ5uEKE2gR78ZxoLQekqaxT+/JRrEu9henLRanx1GnPBIO+3XWrHGKKdjI1y1/AZ",
+	"DiDZXmXfcyK+WHjhfQz/OUKnk19P459wHIWRWBb4yLftXdxgg3/HUYEIV7elbVpVSq/iJZOvT89tbla7",
+	"Rl/5fjXj/Gsk3H1O2dcpNfNhD2FdGhsLm8K/KvROsZB8x5F84Ri8Qf6f+tvPPvzKvRQyS5nwlWkXc2XZ",
+	"LYx1UD/UGuL1cr5KIF30AYatW6sgUbEJ4wxy8sFToewDOrDVCa0FpC3kf2rKt7iPBITuTaJbwhHBwdRQ",
+	"54fr6wvEBRYLrrwx5BMOhCaa7+h7A+Vb9NEMJzdcx7eEJG9MwKFK4spG6DJKeGtIrzM/yj5s1G9hqScf",
+	"QYyuctmgOUkiBpgEjBIFVIKpdWMNKaOpv1lUBPyq9mCA0GLW0FGFtVb2bL/i2UHFs8OKZ0flz6AQUtmz",
+	"inFC+ZyyZ72KZ/KotwEWlfTQdXar6ttVVXWrKoBWVRCsqkZWVTWpqhJLVTWIqqryVJWoqarnUlX8pKpI",
+	"SFWVjKqKEaW1FUprD5Si81dB2pfCvpeio5fiiFchb1cBUlcBNVchFVdB9FZh0lbBsJakrRcaxeB8dQ1i",
+	"VWeTOsMbgy6EGZWAQlbe36tOt6LWNXq100GNxg5KGtO5jg8f7WFJB3CryWN0bDb2o5KmjQJW0fr9JgNn",
+	"VFGPyqSx/f461aszvxfd4MSsaPVMww9s0mSvbCmc0KgNm+yXMQ6hYTadUSplGxC7SHIWdWQKYMwTFhDO",
+	"SejkUMXLNXPQgte023fadavdr23jY2kzhQVprUZdp+Vu7ZbrtHZQ0tqDKqTW6Pewqt+61Uhr9HNU0U9h",
+	"sc/1bXbWrW15Oc0Nj5NUjSqbQlnZynt11F3XUUGRyHt11Kvo6B4wCrXqGq5ltnyRwxrt7lW0W11NsEbj",
+	"+yWNV9Tuq9Fq2X5/YHW89T13K7hrg+JzNTqq4q7aVd3W9ZPdlJ2yWmqbs2t29L3CWmWbt5rdAf3CUmD3",
+	"aPVjjg79GsW3Nu4me1x0enVqXW3cSTcjKLpHleWlNm19L6MO7GVERlE1p7WtZem+V7yb6hVNqtFX9959",
+	"bdZP7379FNT/uccCfczskQ26L6ixc6/u9+7XfUX9mnsNY/9+w6ioDXOvYRzcbxillVc2H0SWG3v1SpwU",
+	"dPMhtUNXxEqbW4oN+5bC+KuNdXZN85XxqwAfsCZ+VZ15RdGrr/XYcyg1dBHHvqfhhiZy6dkYYRRHXFg0",
+	"LoOqqHxzRrMoSgLPEnhegWuuIFImREOak9BzwMxXQ4znpXjhtiEe/QFiMixuwSmMs87vCC96Cu1A52/4",
+	"Pze1zGqehz4yYLy2DsjvCyYUwt+UUJSQOUuEAkLUG6vYc8MEjk/ZoiitNoeDDuBPEGGgQom36Pgs4Mj1",
+	"mfvVaYQrmfynbvq+obTUaSD6U32lwjN4C52gG7JUseLW1RKzO5I0A8wJiiFLCjwtAAs/pFAUIC5Knvro",
+	"o50Az0h8ijmBvnynGI5vWTz1AY1jPOGqcirmQ+qn9XT83ZbU6FXLaqyQDIQFmjEucnr8kO74pRcHfxcq",
+	"MijQNBJzokuxWz+QuU57KKJBvADbgL0xDKns6oYsoYCE8rCVuqyO/FxBhz8bOAjIXHC4/LyFUNvGoCGV",
+	"oE1rB83wJ5crXEbQ3CTZ8IYsmzP8qRm7/KJ+dnNscPOPD06izYfv/7NGNqrT/QeHc5UesQn/roWzyPKz",
+	"veIp3AXuoRlJJiQEzh0t4T8AWqoSD1hCQrumA4QzHK8SU+WLN2TpDak6k1FCZuwW4E89WGvQ/CGxUjJd",
+	"TMZC454s5Q/Kuyq7tdwJuV4cSon4Zrw+1EtZrrBEAJEfjau5HBbsUrX0gun6TF/hYl+UphKfIEruUtMK",
+	"OhccqQEZrKqtJhPLzZw2BMeJakwl4/F1m1TuUFUvR3MKnGeglk0xV7WqTcy8EpaIskTDxWw/4/jSDTxa",
+	"lZR4xFm8EARNhZjv8F1rzFyJv4sJBte7WoCpPCOhQg+kxBNnHYYUxzG748dWY4tEdpl0XQ0l6VXZm/zM",
+	"F0mUC81q9w/vnbeYCcW6IjR0teFTFpJ7xrZshKywhRCw8rRqp4jDyjq/hXCGRGSx3+B42cnJWQ+ELAjb",
+	"pp9PrOx1a+UlP1pWpZIDQM8vsV71MSOyZYy+46npVKOCKbyIkqpZD4FdrM0finbmkL0f+R5AEHuefgGa",
+	"bCEmujIAWpHy/vguawBRpLD7CnBQVktzrazbtoBPvhiw2uMAqckF+1pAWbSqDOwsFc5XtchrwEO0wmKo",
+	"rI0tavFjAqAOOyAbsqvmK0VAssWIgFK7W7zY9SDarEMthSVZQW4rgSBZ3auFMKInWUQdExSOucPwcBkF",
+	"dV3fBdKovrTeIVwaVksRgBHOVKb7hvz5DfnzG/LnN+TPb8if35A/M8ifaqL3QwCV839YLoqCqfzaMk/k",
+	"qIpxLAAdvjaMhZldJYqFarJqGA8n8dcJYaEuL2OSEFom/CJl2cc6uuTRQSq/jKhZj9ty7z2+ls4PZ6Z0",
+	"yb5KjroShRLSvxKYhjgJFSarKvip6tBI/tLWKIubtoLedzdl3MncdBTtIVVa+k4kUEiCKCRcauPmyF+q",
+	"2vxsgiK620LvVzD6VMVuVfVclxVIm9bjMkquQpbM3p//W4pMH+0YlLr09oBjRoln6luBJzaiuvblkEL6",
+	"MtjzdwfIf0eNUPClihYTR1zlAhjRDjDzXUQ5YrckQf6rSBB/1wO305CqP9MbSVFsonoXpavSylY1MGZu",
+	"d1xV7q+Ov6sMhqrv8he7/m4O80WPoOE15LcNr5F2Wej1/inFwfwSBsDbnJG4PA1QebtFPrgRustZBPYf",
+	"J8O40BBYMIXVvStVLhIskkgsryQFFKVG8rqfSMZI/3puVNaX768bK/Uo0cv319bBnikN5mvHugKARSyx",
+	"jgF49yk0jnw0T8g4+qT8CzyaUCwWCfGG1Cef5r6HfDoa+7Y2POhtk0VCQuRHnGujNV6EvlvppoVOkB/Y",
+	"OszcR0GMo5kHW2RI56qaoAcREtzEBrh1m7VnWGRq3Or6tk6lP9AaYR6pgJkKMVfliyI6ZgZ1GwfAtLoy",
+	"MewV5G4WNJNrjSMqdROvsUhi3RQfPHkSsoC3KFwmJjEb4bgVsNkT9UPT2jSaeB4VK+EF3d0QMucII0ru",
+	"uCpiXWgbiahCXBsRcUcIzdWQKYBcBbxVT0Gseujq6u2lXHgNseqhQB7q5kRMLYn+85jdteQwzRnr7w6p",
+	"WfP0fM3B3LKEtNBZKlhsQagJg8VL2GIyVYoAowSdXJy3hnRI/+M/0IUNFYDi02FIwiGFlpQ739zc7GsG",
+	"lBTyWOPlAOp6cU/daOBWBe5jEJg6gxWGD/nAQ5oigzkPo5C30PspFuAWLE54HUdxjDCa4Lm5VKZjmuMJ",
+	"4UNqEDIK02o13IWtNeahOU7wjAi5L2HwnjrKlIiWm4IzQJBXIPOyeWpSXQWJY43UGixmhAoAE9Yjtmeh",
+	"OZi5IfZ1WvXRHDma2Mh/ctv3dVAU5NGOo1tbJXqwcqDsYHncrDlQYH+Po0+73qopZ+duysCuieM4opNj",
+	"C2CWq0m+62VLt8OpIM8kt3y9V1Ta3dhbBJsojUQZLdwy7+jE1EqUczBh/XDOSKZXbuZ+u1Piau74x1J/",
+	"0gXGsKiqv5221hvS4uZ6sjmKFvSGsju6+mG7PCyl7WtUWuVVN8W9zbJDxoxSfs16m5grz4b3Sb5LEpZ4",
+	"cln8P4dG6xw2BujPIQQkDhseGkK0of7Xck6Gjc/yn1K3VT9KFXXY+Oy3htSiq8oXodSTr4PrVDV5iK/z",
+	"WwpgVT2vEUE3pL6DxerG0CFfRWVEXEV0SI40ulhCtDI31QH8yh1saPTaPTEgxMPm5/taOpH1WfnHAJRc",
+	"npU/pMVp+SjNypdMCZnzOocpohlcAziaCjENhhSinjwXn1ifK/akkRRUzNFCTwmPQuJm+rOxgg5wzihM",
+	"l3DADmlaORFYXSvGoG9kjkvLrv0Sdu37aktjVVdaqtFDqspJp193esVfd3o+2gEggKU7TAFXlBQEXFWs",
+	"hlgvVcfPhMjDbBXxVVi70bZNPVpnYTlR1JmhHb2hlM6vxuohjGY4HrNkJkWWieqMI0p20YTANSfGEVW9",
+	"qewR95Q0G9IyIMAuMJqe2kNagc+A6QaiRMm7zEINqRRsLcmrJdquZnsPxoSUcq42JtRy5lDtZIblP3SQ",
+	"gEaY0NElvEhIopCpyCt5VVUFGtM3bNabvJpJbszGAAIiN8hQGi9ROlJ11YQWd1voLc3Q5jvYjgovVcoJ",
+	"h6LNiDbte4MhzdLXrT/n0tAR4VpmcYRjua6TKez+7IxRyIiucCfJCQ4tEGifmhCE1DRyb4DUZVbqR9CM",
+	"/NioxVhkES9czE97zAMiCx/Ss8wetoOUDauZSCUTJH0kRdYNSQE9rPboAqJ+7wNMumBDmiqAOw5W6ffy",
+	"Amzdc3lRr+FOFa6uvT4YdF0VaUf00N2VAxQxNXgVoxdxXQtEn7F6UY+R/+LsGj257YONhj/5s9iE9Flh",
+	"2nJfrQTXh4bVO1IzhCHoG6lMwohfXr19M6QneZa22OknVxetN2fXu2gUQZHrKZmpaYM+mjsiQzKOKOHo",
+	"//u//m84qKAEpL4kQ2+/L6SgsXtavalClosx/Qcgr+HeLKV1q9X6bLD3/4/zAotJQY1FkFQc8bnWLGce",
+	"EB3qyGOOfLjQmkazVhi/hWwAJ4RWyg/hLzjmE6IUdgwILSDfIAFVXyI1TewuUdSR8kWD76v9wpmuVaA+",
+	"liKVInEnqS9l0B1TQ4/ohKMdZ7TIB7L4u54qElFDh0IjJqZymEqKqF4lB+hA0Iiid9fPm4cDPcmxkBIM",
+	"Nnbh4OTn6rIPGsxoKYje05I28jSE5rTwK9MOMyPUmxVC4c1FKht6OaQWwh1n4jdt0GCkgYLs3Y8TAVH2",
+	"O7ag7gU05R8jE8Y5pM5xPFqaQMJdFZOSHtwZhi/gNiULlBBQFTxPhjQzynvEfXrI5N6Y8AD4EsegIw6p",
+	"bVsyW0o2MeVDeoopo5Gq/SCmXIXLa5sj3IwgPh7fyuEiKXYkpyEeY66RmKQsdM9+ZU4d0uy7aMevcU75",
+	"u8AZoKHIPc48R7VJSBglJNBlTeMoIJQTx6JxkbB5EhGBk+UDzRciErFsUV/BC2wXJxfnysbFlYmj3+q0",
+	"oFw1mxMqWxk0eq12q6fiCKdg2LLzl39MiCgOl0ylwHglp+AFEeipxoDw7F/W41Dy+5Ceh/ZXKPAGa6p/",
+	"+BGO3CswAQJrfI9O0PffGz/399+jMZzsci9LETGwJ+KO2u1gcJYX3RQgDZ57Q4pqONTlbUiVuIbKbKsl",
+	"hlfrCsuGrcB2SwyDEhQvYaxmAnA11cFB6kCFIDJzNQZu5QQn8oqC0DiKhbo/fo/eyhfuIo1irtQGuc0k",
+	"ceT733+vtGJ13YDv9AG44wclswUpgiwJlWjTBh0P+TaAQJ/gxptu3pQirxlRTiiPRHRL4mVq84CNq4ie",
+	"WvWhFV1vONPZrgdHkfEumLwoW1fcZFz5WgYlyqUFzUutIXm61O/qv67lRbeF3jBNCyRP+TjO3CCN68Ux",
+	"REiOg7trC3yivo5+Mi4ErnKUj+31Ff6EdaC6kJa6IMMpbG/D7/UZlHKJHGnOhaK13oz6F+nwKXn2KAOZ",
+	"0LFWETfhWCYfw1UKM1bBHe3TUdYM0NnzaiYIiXlkWrMNaT+FPQTOQwV2pM4NeZgY1QjQk4qcCekrTzKm",
+	"K8j2XfPBz67+WuuD1DZV63VrudqgcWvYqvPNGYUymOcX8PKagnb5alKxuoKY5A73uLXnybG2/MHpYba9",
+	"+kbyn9xdTbXT1Cmh32m5eTKN3zAlrZCRv+mfpDRqeI1IjhJ04IYpPWn9KeoaClG86wouPTxVYVPaSf2j",
+	"osCSKaO0K3VLpUoatGQduhkS8/HaRLSun6Xlr793gp9+aX/q44PZZXf0Ulwc8ve98Gx//MPNK/oje3f7",
+	"8/LkKHjaJS/2or8fzt6051f95Ppg8b7zx7NeGdUzsixD/s0gRDcKHqhJRVD3bApPRNdL2ceg++zvv/du",
+	"f27TTnD4y6g7fX/z++HkTXt2OH3Z/eXuZW/5Y/dTf3TWmQa9yzj47Wz5+o8fO29+C/pvr0/WEb00lmlb",
+	"q3CSUzQizheK5BmH9I7vls31dWU+mtE5svLsO+5GotMCwBz91Tpyd3q+Uq/1zYtry8ddEgkh71gMklkn",
+	"2TUhy5fT0Ysgehu9PH/3x3nnTXTOz+nlXnB6vn9+M//5p9OXRy2yfPlH+P48ehud//Hrb7/O3r44//Tr",
+	"1cujVtCN6Wj2vB3+/DIuWSIYfGYhnMOn3z7afyQXc34Br9yz1dNGZHXsGnT1kk2WJVhvvD8+HHVIsxv0",
+	"w2Z/3MPNo/CANDu4O+oF/XCP7I9LSBE8jEnLApLWzjWvA+ppZ/VAw5XZkNN03i9xyazSENaSRYa8gkcB",
+	"Ki+Gg9geLTLBpykpnjFSQgsby/r1k0Jy/V1pyGnEM0Bkdu4q7rZo6m6wqJ36alrFvcbp1EaAm0l2OZzQ",
+	"nKKBmdDVepssE6xbPNg1+uSFAYyo+a7OcC8W/MpTn95twNZhrlZZMqTxuEVU0HeuDB20RarqZDLhT8G6",
+	"WGH3FHB2wZog4Xpcb8ZZpmUqI488rPW+lRTKEkd+VE0ZQEEppg6Gbw0p1F/Q4MMmsoY3ssboxucPXsM4",
+	"osEe1G23c9Xx8Xwe6/ipJ79xBlX5NQlUMh9AhA3+bPDFbIaTpUbFtRcWdVM2ZpuG17i1BVJ10KcObP6H",
+	"kxvU6La7+81Op9nuXrePBp29Qbv9ayOTsdN4T0ZZDki/6ravO/uDfnfQ3f+1kU90aZxeXZZXQqgti3Uk",
+	"Xdkdam047wMVVyfHo/ESU7ND3EQNuohjNxNCixg3nWFThAydmuCejmnugfz+84dsYG4NXOUyKGW9CQwY",
+	"kBO+6wLxdFwwnW47C0LTgeAzyijJMugbbcUBMQ3SpZQpv6r5tD/DhOoLnUwIP3xbnJei7VtoZ844j0bx",
+	"EpwCuy05yv7GR0I58G3JkM3HT/R7H8EabKKqi5Fu6zXVrWik06vXSKfXqE/1bOHjEpKbWAXjdNP6ouuQ",
+	"88CMY2/h1oxccGfWhdrz6Kh68TplI7bn/pMMMCV81Fv/UQo6Kb/o1PjiAi9jhsNrxhQU42evsbcN3tqr",
+	"w1jypc9VKPZ1WgB+2i4ruEiIaAxoIy1FmToU1XL8XYo0p8aXEcVqg4+WSht3aoyt/hCFnjEnJNpwKE8u",
+	"POG2cofUT4zr34XOry7v5zXupoSuWLScvovlpIp7uCEQYmSCWFMDdgY7skZ5PjMI0EzsFMva3qw2Y7Z6",
+	"pu3rBAJGPXDkS5ljbeyZsa8rbGmbuy7Ivw6j8RjQuOHC6aJOYBo6McN3mKMRTNSGM7caILHnjJfU+Em9",
+	"fhpL8x3Xfgz9t3F7x/KGBw9VxV4Va2wcCNqlpxwiUO5feU2sp9tP0zUins05iQTacTrfbZmWIL+UErSD",
+	"FdYCS5QvZrewrbk7UKy8NwbfByuEH8GGFKFgyiDfxkFccoAdKSEhdx5ClLAbtaaCDSNwFWMashkKF7MZ",
+	"uKwgJUYZ0DTSAGWJAxloYnNgMNr67yw2u6O226ZSauHVlmx7NbknpQKPZvN4mc+DQTvK/69TaNCCiihW",
+	"sVyaBIySY9m2HZOBQEK+xfLxbeKSny9NpdKdcvCfO6aYA/gIVZ2FXWAPYA7lNFQpLjq7aCUrngu85BZj",
+	"3g7bcQyYpFauHGRmmVeBt3fcega7x8qfAs5W5UsxzGPtFuhEZ7UMqcGFTpHB11uvDxVGX+nzA39ITQoU",
+	"FjmjYQ5d3/gXUU334pDmt0SUg22AS8UxisbOoSGmhIJg4l72Zd3YkCqgjRDhCY7URl/vbtfMrZwNGf+C",
+	"I4xMDLd8Gcza3pBGlAuCAd1yR6o9k4SQSEMN7qIyh3fO8RDxNHLUy4Q+Qd+wRFTHnqVFBRS8eYVPHda+",
+	"dvgQWGEG+hj9zg1dUcHAOlBTB9FWNNv1HWQDB/lRx228OLu26iMv8uuqEbxTt/Nvnt36nt0PFob1KQuX",
+	"GyqyrjjK3k7LBKvn4MEYbc69ulqLBJvSVrJikchYDNiUNjK2gcsV20AJrGYWx81GNt3d3bV0f01K7jgE",
+	"Nt2ROGBgsnNOdW0o+Ow15J51UQ9XSPAuZzFaY3MpsInk4Z50UuRWjSIp2FYjYElCAtGcsoST5giispf5",
+	"6Wvgstr3iHR/2iIz2WxHoOeDDXlaKBQtRKGF5MEGtEe1kG1kttlvVNTcKrfcAJLoZgaZ1Vz4CquMC36E",
+	"doy+A/k0DkPBW5IFtmuuqWUbqTLR1Lf2wOn5uao4Yb2WDqoaOazZyGFVI0c1GzmqMjvVnE6najrdmrar",
+	"7qPZrrJleOxVI7VPWdSub2ao2maoTk0zVKeqkV7NRrbOGrlqG9qclQZNyoMK0gKnOB43dQjJNq1degBY",
+	"Q7Hnc2PTS/uWjVrXBeYjT+Us09AkQWbh/VQxIZ0XqW+Sldas08szxyS03+6u6R22n7lr6OsLSUh1Hz+c",
+	"vHlxZsqSp30d2b5cpbTYbOYhzG8gbzJNwdXGlQLLStbGlkkIW2twy1KknaEIWbk6O3deJ4nKWFy0ppqC",
+	"jvy+IAsS7lYZ6VT/F2dvnp2/eZEOo2eHAdfzvD3DW7VnuEYqLeTtwFbhNDKjewD5CgrRp5MoXnF3J6Vs",
+	"XrXAICZUVNsOhmyYZhzdqtvphImmfU+2sOF88tz77OzVmbtD9u0c0gUfa3vfWOjNmDVnyBNqhkNyXGjq",
+	"QFlLR1lNl89emmPxJFuDBy5+hbZWKIJZnYGAKSI4iSOSFCQjFEYDGgwfJxxQBQ/6gHvoRPhbM6xqDVLQ",
+	"EkIKMoe0EBlSSOJB339/kZCAhFKn/f77AcJmEgphRGUiQEb7nba8aGASnYWZHciQOgZhZUUmFKlLXHjs",
+	"sJ/2CZTPI4uBAukYOE0SBslASQRnsnGdUZZA5hmUTK9ouIadB7JgTV5/mldg7V7AUDs6lFIb8XQHu5oO",
+	"8FEm7tPJSchyh79gH/UvvoeUTpZFP/hODtdkfD7DS+57aB4vCi3M0CaHBlJLMrSicrZOdHGP4lKW6yNK",
+	"276yVsHkTdTqHXMy6MuQqlCKjqTRqtb11fF1pvurSBj7545jAt9FFWBNLXRJ5upYlsfGIiGKKoy6uKGS",
+	"0SRjQaokKs9w7B75OsMV7LtAShXNrrgEzNH+Silb3+KtYF6AxSJUdG4ujXRIAeBU5byUZeuhnaFbuXbY",
+	"2D0uynE2NI4EkvrDQG0jNVtFhahysT3kwzrIU0dS1UMYjbCJP/YhwrjAKOmecN/Mkl/eLJk1A+VWw9qC",
+	"7ClZbpRbax0D2GqI5y7t0mYMun3rb7YZbL6BMccd3qOa5bDTUcWqFJvoHPGhrzW63+2G6LuSpTFo9Npp",
+	"IGQqmoAxFxqO/Fuk3xeO9HtYVF+hNbWo7HrNSutbs6lm1esqA0Vms/yzWkpPEwJAczjmVRbGmg12qkbV",
+	"6dRspFPVSM04vc7XHae3ausM0oWwIBLKYSavG2Uq10DB56yCBRqFKoWkjwQn8RjtKCSaDLKE1KA4CRiV",
+	"emkgGGBfIC13+G5ansQZpFSxvn47bL97tP67a8ZeY7q0NZf/5ey3ezUb2ds2u5fUC36EsMSMcgd3JvdC",
+	"RUMnuorZG7JJ+jOW25xppaYJ99XbF+dvUiPRnjUSWV02N4CN4w5fnF0//eX8WV1D8UBboxyjmSIG2GvT",
+	"wME0ps0WWIjocYpzoiwiCeEsvrW1WlfBKZBggCagTOQQfpZrH/D+tNKm21XHR0XkozvhtjPhfPRj3vZZ",
+	"ZV/NrFTbMeeljQYssc0qoslLxWwuLGiChr36WoIty2n49u2LV2fZKXdSi/YbeRdvOWCtY1UxMaIpuusL",
+	"xiYxsaibWcgrE2nO5OiV6TILf2bzNzLmy2zwXrn5EuzbPB+Fp8Mqd0aLKBaIUTds0NaqLSyKuIsCnCRL",
+	"4ONMQJkNLTSBXKm5CytcPClGI72LGQ10KVFlxjD2N8Af1z4ZQFY0ItM5hsDeayL7bJQn4K+kTk4ltTOO",
+	"HgZxlnLUGjr4WI0uBRZ1OjGuschgc1mTk64XvH2DUwEtdRxgSiPs6A4DOScwBZmKUAAMx4lwUihTcCfP",
+	"QLsgzFNMOreQZt5kZZlUMYeqOcWZisAc0hsyFx4aadRGSX+SKAwtkRAMtTUBdoqTICGQZSv3/QgHN4jQ",
+	"cKDNWHJ4UIaTISz35R2XK78jec2zkE4eUjdmDzDzYdFwvBRRwHed6uFy5oC+Cf4MAmZSsGNiDc5PEi5P",
+	"zkQFy+YRKyQlRuxTS8e+qqMaWvVUJSWLL2bEAXOTaQkNAUQ5WZowYYUZAPCZXgrxbMA3i4xrV5K3clv7",
+	"397G9iCzGezWrHUmH/cMRN/d0HpWO9QOGMi60zaxZGXHCaN8VIMWkCpvyrrSPxYYsfLHVWPQmP98cPtj",
+	"d/bm6OZV/7cf9ifPe+FVB/96+Ol07/Zpm77u/v6+Ty4PxC9Hi/MOu+htFg12mNoxYFj5CPbHiA0rWIT1",
+	"l1N5EN1hjZVHQgiIXhViWuocu0e8VQcEieO/Ls3vld0AXz7BrvWvfx9eO0KH5Z6DfN7iFU9tHawd/YLQ",
+	"1NcPnOtc5HKSqOQid7/whesKpe44K9AtEK2JvVACV8VaQKJUhWr8REnzKge/BmSm5M51J2sPqInQKVLP",
+	"5B7XYn4M8PA0VwRIwatki94Yt6GK+gGVy6QVgeK4mA9SO5IavE23WuviBligkyxYaGkNepbkhlsXT1RV",
+	"DyL4VoOkw/hVpcQirUZN4ptas0W1ZmyZulyv0SlcmTj9LYjsjOeQ9u6amIbNuC0VbjhJ5tMEc3J/RUcN",
+	"+1E1HUW9vKrz3PzqEKy2ctJpp8qJ3rRfQDvR1Q/WSV278SFu3VSt/ef0tKSV0f8p/BJOGF7WOOHlj9+M",
+	"ryGNw/ymDD2mMqS3ark2ZGzcLgT3QzWk5+dvzq9+KFORDnPm1LXp7psHC5cEJhfaOFaDk/PRtoXdtTvt",
+	"jKqXgTCfYj5VWbPMVm4HDYwJyDR11Dt5B/pQSIAqnc+kMpdrfdckjjMlGYv0O11BxzGRKQsbJPtmjYyS",
+	"iyCwUxuMTPlGZfOF2gmQoaxAHj0TWa6aYAnwHwl1Lmw9Ne90SgII6LaXqYXGolb62LxIFwPKYEG+aWNb",
+	"1MZuHXYr18cMU25dI7u3qmVG9KjKFhAnSxno91FSFw0RO53Dg41sS0ep+mao8uXNS6bndWqGuS+6cEJf",
+	"3khkOPafK0CkQBX7pmQVKlnZDC4pbHRtliJlybCkko23eoM/SE366eTV+bOT67MyRemgnqJUQ3v4ycnl",
+	"KVcZTg10ianOkBZ2yhez1V5Qed0y2gN497WHTeUSSV3BSTYakYABskVaU1nVf1ER6HdMVUELiFMa2vWr",
+	"HqNEuyh1tL6GqzCOSgvFnhB0Hyflqirh5M5/0x8epD8AJXMy0sG/2QBMYrUydKN/2D3qbKQlFFSzfhzV",
+	"wAazrsw82hDb4DBsB328120eHJBOsx90R83RHj5q7o87pBv2gv5oD9eKCb6m/dFPB8HPnT9eHd287E1f",
+	"7I+fdfnJ4fztXvSuvbzsk/cHv7/u0Ke929P9T78ebeTC6vQcNcNZ4L8e1qACEPqvUi9MsfMy5aJfU7no",
+	"VzWyV7ORvapG9ms2sv8F42ClzNClSG3867+7nuPK+a2bkvR+NgYDu5e070Ylkjk6UUbpqKcR1UQyrIzl",
+	"y1uLskF2+06WdLGVaIaTG9OJmqhVV7SpaDN0xupkccPGSTSZCp38qzOx6yhPK77Bn1bE45rAOWX5W8Wn",
+	"E8yogZ4xEYIKXBRRZ/z/TtZvJqSuhd5PIc01OyeNRGASRg0/LcG8ZMkAIUV8SA2qBzqh9lUTimeMTZY2",
+	"a/Mz950kyyFVdc8F24IeqWvhS6JC3WyakHmMA2IyXsltxBYQKFUYH0VouLKE33TPBwVIkTxKPGS8u1RG",
+	"msx1ddDasVFa791ApyligMcNitLvZcgj/hVV074TXVXIAX+9kqouwqZc7lermH6F6qCj2OeFwTet8DG1",
+	"QthKO4BoTTU+ya7VUhyF4q9XDDcF0bkGhKQ7BV2cUVxyGsvxirbiQJDl9LOyyr+lJXEvdWi6Ca/aFHt3",
+	"JY3E1vEcUlPIExXX8XRBidM3oNytUbAqqnU+XZ5/c7v9tYVxKo9ouUbP4c3NhFkd/Mi/THT9QDAQ8V87",
+	"qLfdr9ENJ8kbJvQKPxihsPq7F0TI7b514fKCCI2ph0bL0oqGD8DU2yRdsrWdRMSvswzDRqd0sQJ/gcUU",
+	"jq/5osi5BFF5XFeDNijkXN6IoYSCDi0esXA5cOuAe04RcM+p7O0NqZ9Fo1BmCF9Bpb3KPRIMBTHBCYrE",
+	"rpKYBqPCxTDXBa5vyHJIR0v5X7SD4T+QdMaQL7V/30FkO5ZP1aEA08AJgejn3RY60TYIkNzzEHLr4HAc",
+	"0hO3VAKg7au4ZDhRVHmFdRaMbtc3xdx1Ht+Q6sjHDNJgkYR+B6P5hrv+YNtCDByWvT5fQjC/Kk4rH7pp",
+	"Vzn0lBRMpnfdPhz02gBBI4/AecLGUZwrHqa2kAokM9ni4o4hw8nAim5/eQAXkYNmCSCkp3E1TyI6gf2o",
+	"AMcFM8gu84TNmEEkB6WysVElMMtoj2rD0LsrS613+scCS8bWMIDUsnUGne6/CwaQuB8IUCGnbQR3X8yL",
+	"dSCENomSOkhtRIp/Hs0mVAuGPUULVSz+l+nV64DSvx548pq4P93ul7NNFQbAq8Pi3/vaoLbY1m8Neudi",
+	"U2TZCNMvc00owE2BQ7T1ODgmBY0/1AOaiZN3Abw3c3yW32HMnDId5ex2Ne1mT3Rpkz+3fIWRF/zyS4xT",
+	"wTvrC9+xVwnAQc3mRO96xXWvhtQmUCr/KeB4qNi41NeZCagfLbMFogyarfp8PVDwoV9+L/gW8PbwiwEl",
+	"d5YxHfApcAvrBa1VXoglk8bG+vbjx7Xpi2bR9eSe2YXdFcXr8eLGaiYV5qJcHimzcJuOuU1KzfwFjjmB",
+	"b3TVjW8az3Y1Hm0ZwIVC6d9W71GJe2evT85f2UlksvbWKj+KjjUzBDMdtTurU+GCJaZlKQgyq7SJyqOX",
+	"rsRjCGcXvJICS4ydSkme7FxuVqCgByFaJsLJVIC3tQdMfXipL1ymSzHTTXNjf6xwBOrhfnMFrv3mwtTf",
+	"r/mutpNswWVILEu52oryYqMxi2N2p7VOpc8WwiWlJ4qB5X7NG4Oem7XW7ps/r5dzclqJvmhfO7cwjCwI",
+	"FklCwhNRaDwFK5zGXXT0BK/BXc5QJj1JYneYnewwu2uHmZ5d+YF2HnWg/cxA2521A7UBqPlxdkvGmTOG",
+	"1h3nh40sbQ5m9wsi6ul58pJnuV6umDmuGoNu22sIJnB8yhaS5XubmKnhhHoVcVHHKCfFK3D6X6YG/rgw",
+	"1Qu++bi/nOp2TgVJKI6Bmjn9S/KOUhgK5K7SyhwtTAvErBpWnMW3Vc9sPe0iA7n6BWwqFp7KWOssMAPL",
+	"VIcqNJ2gMssJ+FjvAxL1HUc5lKhSM4rvZTyw6nbIW6a6jgWjlVcfFqelkx3ATpt6rW+WpUaZb0AG27LL",
+	"FNd9PskDoFj1ZttgUNn1/Ccz03RWzDTzb/BPjwT/9Je6p/4SfKZ/F3PNFYS1lSAu/TvaaL4iLKcyY00W",
+	"2wkQnQDAyb7jQDvtKmOOXHMSLBKIffjHn40RwQlJpECW+p4UZJwkt0aOr25ZUw6PQVEWRGYjEkql0uTW",
+	"7fgzfENQsqA+FDBd2ISkwZMnne5Bq91qtzqDw/ZhG8Sm5rDVCHMceuauL+elYg0ycPoKTx4QKHR5LcWm",
+	"cDnNtPaKTRDOaD80X2gS8M1VTQinwVxRjdWWJUmgNigELnJVLcIidTh1MyAKMo/9jnSou7uWTu85AI/V",
+	"3jU4RmZuK+4/NdEUUUsyodNJJvGheILFF4i0Sw9+4Yv5nCWq1sSPJ04P+mrx+cPn/z8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

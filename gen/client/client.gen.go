@@ -884,6 +884,9 @@ type Authorization = string
 // without a provider. Letters, digits and `. _ ~ @ | : + = -`.
 type CustomerRegistrationIdPath = CustomerRegistrationId
 
+// EndUserIP defines model for EndUserIP.
+type EndUserIP = string
+
 // IgnoreProvider defines model for IgnoreProvider.
 type IgnoreProvider = bool
 
@@ -998,6 +1001,15 @@ type GetUsersParams struct {
 
 	// XClientGroupCode The tenant's client group code; with `X-ClientCode` and `X-PaperCode` it selects the tenant.
 	XClientGroupCode XClientGroupCode `json:"X-ClientGroupCode"`
+
+	// XEndUserIP The IP address of the end user the call is made for, when the caller is a server acting
+	// for a browser or an app. It is handed to the identity provider's attack protection
+	// (Auth0 `auth0-forwarded-for`, which the Auth0 application must trust through "Trust
+	// Token Endpoint IP Header"; Gigya `clientContext.clientIP`), so that failed logins count
+	// against that user's address and not against this service's, and a brute-force block of
+	// another address does not refuse this user's token. One IPv4 or IPv6 address; any other
+	// value is ignored, never refused.
+	XEndUserIP *EndUserIP `json:"X-End-User-IP,omitempty"`
 }
 
 // GetUsersParamsOrderBy defines parameters for GetUsers.
@@ -1024,6 +1036,15 @@ type CreateUserParams struct {
 
 	// XClientGroupCode The tenant's client group code; with `X-ClientCode` and `X-PaperCode` it selects the tenant.
 	XClientGroupCode XClientGroupCode `json:"X-ClientGroupCode"`
+
+	// XEndUserIP The IP address of the end user the call is made for, when the caller is a server acting
+	// for a browser or an app. It is handed to the identity provider's attack protection
+	// (Auth0 `auth0-forwarded-for`, which the Auth0 application must trust through "Trust
+	// Token Endpoint IP Header"; Gigya `clientContext.clientIP`), so that failed logins count
+	// against that user's address and not against this service's, and a brute-force block of
+	// another address does not refuse this user's token. One IPv4 or IPv6 address; any other
+	// value is ignored, never refused.
+	XEndUserIP *EndUserIP `json:"X-End-User-IP,omitempty"`
 }
 
 // AuthenticateParams defines parameters for Authenticate.
@@ -1044,6 +1065,15 @@ type AuthenticateParams struct {
 
 	// XClientGroupCode The tenant's client group code; with `X-ClientCode` and `X-PaperCode` it selects the tenant.
 	XClientGroupCode XClientGroupCode `json:"X-ClientGroupCode"`
+
+	// XEndUserIP The IP address of the end user the call is made for, when the caller is a server acting
+	// for a browser or an app. It is handed to the identity provider's attack protection
+	// (Auth0 `auth0-forwarded-for`, which the Auth0 application must trust through "Trust
+	// Token Endpoint IP Header"; Gigya `clientContext.clientIP`), so that failed logins count
+	// against that user's address and not against this service's, and a brute-force block of
+	// another address does not refuse this user's token. One IPv4 or IPv6 address; any other
+	// value is ignored, never refused.
+	XEndUserIP *EndUserIP `json:"X-End-User-IP,omitempty"`
 }
 
 // StartForgotPasswordParams defines parameters for StartForgotPassword.
@@ -2550,6 +2580,17 @@ func NewGetUsersRequest(server string, params *GetUsersParams) (*http.Request, e
 
 		req.Header.Set("X-ClientGroupCode", headerParam4)
 
+		if params.XEndUserIP != nil {
+			var headerParam5 string
+
+			headerParam5, err = runtime.StyleParamWithOptions("simple", false, "X-End-User-IP", *params.XEndUserIP, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-End-User-IP", headerParam5)
+		}
+
 	}
 
 	return req, nil
@@ -2639,6 +2680,17 @@ func NewCreateUserRequestWithBody(server string, params *CreateUserParams, conte
 
 		req.Header.Set("X-ClientGroupCode", headerParam4)
 
+		if params.XEndUserIP != nil {
+			var headerParam5 string
+
+			headerParam5, err = runtime.StyleParamWithOptions("simple", false, "X-End-User-IP", *params.XEndUserIP, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-End-User-IP", headerParam5)
+		}
+
 	}
 
 	return req, nil
@@ -2727,6 +2779,17 @@ func NewAuthenticateRequestWithBody(server string, params *AuthenticateParams, c
 		}
 
 		req.Header.Set("X-ClientGroupCode", headerParam4)
+
+		if params.XEndUserIP != nil {
+			var headerParam5 string
+
+			headerParam5, err = runtime.StyleParamWithOptions("simple", false, "X-End-User-IP", *params.XEndUserIP, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-End-User-IP", headerParam5)
+		}
 
 	}
 
@@ -4102,6 +4165,11 @@ type ClientWithResponsesInterface interface {
 	UpdatePasswordWithResponse(ctx context.Context, customerRegistrationId CustomerRegistrationIdPath, params *UpdatePasswordParams, body UpdatePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdatePasswordResponse, error)
 }
 
+// GetUsersResponse503Headers the declared response headers of an HTTP 503 response for GetUsers
+type GetUsersResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4119,6 +4187,8 @@ type GetUsersResponse struct {
 	JSON500 *ErrorEnvelope
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ProviderUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUsersResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4185,6 +4255,11 @@ func (r GetUsersResponse) ContentType() string {
 	return ""
 }
 
+// CreateUserResponse503Headers the declared response headers of an HTTP 503 response for CreateUser
+type CreateUserResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4202,6 +4277,8 @@ type CreateUserResponse struct {
 	JSON500 *ErrorEnvelope
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ProviderUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateUserResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4273,6 +4350,11 @@ type AuthenticateResponse429Headers struct {
 	RetryAfter *int
 }
 
+// AuthenticateResponse503Headers the declared response headers of an HTTP 503 response for Authenticate
+type AuthenticateResponse503Headers struct {
+	RetryAfter *int
+}
+
 type AuthenticateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4294,6 +4376,8 @@ type AuthenticateResponse struct {
 	JSON503 *ProviderUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *AuthenticateResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *AuthenticateResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4370,6 +4454,11 @@ type StartForgotPasswordResponse429Headers struct {
 	RetryAfter *int
 }
 
+// StartForgotPasswordResponse503Headers the declared response headers of an HTTP 503 response for StartForgotPassword
+type StartForgotPasswordResponse503Headers struct {
+	RetryAfter *int
+}
+
 type StartForgotPasswordResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4391,6 +4480,8 @@ type StartForgotPasswordResponse struct {
 	JSON503 *ProviderUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *StartForgotPasswordResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StartForgotPasswordResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4467,6 +4558,11 @@ type FinishForgotPasswordResponse429Headers struct {
 	RetryAfter *int
 }
 
+// FinishForgotPasswordResponse503Headers the declared response headers of an HTTP 503 response for FinishForgotPassword
+type FinishForgotPasswordResponse503Headers struct {
+	RetryAfter *int
+}
+
 type FinishForgotPasswordResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4488,6 +4584,8 @@ type FinishForgotPasswordResponse struct {
 	JSON503 *ProviderUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *FinishForgotPasswordResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *FinishForgotPasswordResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4654,6 +4752,11 @@ type VerifyEmailResponse429Headers struct {
 	RetryAfter *int
 }
 
+// VerifyEmailResponse503Headers the declared response headers of an HTTP 503 response for VerifyEmail
+type VerifyEmailResponse503Headers struct {
+	RetryAfter *int
+}
+
 type VerifyEmailResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4675,6 +4778,8 @@ type VerifyEmailResponse struct {
 	JSON503 *ProviderUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *VerifyEmailResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *VerifyEmailResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4751,6 +4856,11 @@ type SendVerificationCodeResponse429Headers struct {
 	RetryAfter *int
 }
 
+// SendVerificationCodeResponse503Headers the declared response headers of an HTTP 503 response for SendVerificationCode
+type SendVerificationCodeResponse503Headers struct {
+	RetryAfter *int
+}
+
 type SendVerificationCodeResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4772,6 +4882,8 @@ type SendVerificationCodeResponse struct {
 	JSON503 *ProviderUnavailable
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *SendVerificationCodeResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *SendVerificationCodeResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4843,6 +4955,11 @@ func (r SendVerificationCodeResponse) ContentType() string {
 	return ""
 }
 
+// GetUserByIdResponse503Headers the declared response headers of an HTTP 503 response for GetUserById
+type GetUserByIdResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetUserByIdResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4862,6 +4979,8 @@ type GetUserByIdResponse struct {
 	JSON500 *GetByIdFailed
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ProviderUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUserByIdResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4933,6 +5052,11 @@ func (r GetUserByIdResponse) ContentType() string {
 	return ""
 }
 
+// UpdateUserResponse503Headers the declared response headers of an HTTP 503 response for UpdateUser
+type UpdateUserResponse503Headers struct {
+	RetryAfter *int
+}
+
 type UpdateUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4952,6 +5076,8 @@ type UpdateUserResponse struct {
 	JSON500 *UpdateFailed
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ProviderUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateUserResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5023,6 +5149,11 @@ func (r UpdateUserResponse) ContentType() string {
 	return ""
 }
 
+// UpdateEmailResponse503Headers the declared response headers of an HTTP 503 response for UpdateEmail
+type UpdateEmailResponse503Headers struct {
+	RetryAfter *int
+}
+
 type UpdateEmailResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5042,6 +5173,8 @@ type UpdateEmailResponse struct {
 	JSON500 *UpdateFailed
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ProviderUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateEmailResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5196,6 +5329,11 @@ func (r GetUserEventsResponse) ContentType() string {
 	return ""
 }
 
+// UpdatePasswordResponse503Headers the declared response headers of an HTTP 503 response for UpdatePassword
+type UpdatePasswordResponse503Headers struct {
+	RetryAfter *int
+}
+
 type UpdatePasswordResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -5215,6 +5353,8 @@ type UpdatePasswordResponse struct {
 	JSON500 *UpdateFailed
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ProviderUnavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdatePasswordResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -5848,6 +5988,19 @@ func ParseGetUsersResponse(rsp *http.Response) (*GetUsersResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetUsersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
 	return response, nil
 }
 
@@ -5914,6 +6067,19 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers CreateUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6002,6 +6168,16 @@ func ParseAuthenticateResponse(rsp *http.Response) (*AuthenticateResponse, error
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers AuthenticateResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6090,6 +6266,16 @@ func ParseStartForgotPasswordResponse(rsp *http.Response) (*StartForgotPasswordR
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers StartForgotPasswordResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6178,6 +6364,16 @@ func ParseFinishForgotPasswordResponse(rsp *http.Response) (*FinishForgotPasswor
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers FinishForgotPasswordResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6347,6 +6543,16 @@ func ParseVerifyEmailResponse(rsp *http.Response) (*VerifyEmailResponse, error) 
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers VerifyEmailResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6435,6 +6641,16 @@ func ParseSendVerificationCodeResponse(rsp *http.Response) (*SendVerificationCod
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers SendVerificationCodeResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6512,6 +6728,19 @@ func ParseGetUserByIdResponse(rsp *http.Response) (*GetUserByIdResponse, error) 
 
 	}
 
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetUserByIdResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
 	return response, nil
 }
 
@@ -6587,6 +6816,19 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 
 	}
 
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
 	return response, nil
 }
 
@@ -6660,6 +6902,19 @@ func ParseUpdateEmailResponse(rsp *http.Response) (*UpdateEmailResponse, error) 
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateEmailResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6803,6 +7058,19 @@ func ParseUpdatePasswordResponse(rsp *http.Response) (*UpdatePasswordResponse, e
 		}
 		response.JSON503 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdatePasswordResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

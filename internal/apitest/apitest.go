@@ -53,6 +53,9 @@ type Env struct {
 	Token string
 	// Tenant is the tenant the headers select by default (the first configured).
 	Tenant tenant.Key
+	// Store is the service's registration store, for tests that check what was written.
+	Store registration.Store
+	flush func(context.Context) error
 
 	sleepMu sync.Mutex
 	sleeps  []time.Duration
@@ -72,6 +75,9 @@ func (e *Env) Sleeps() []time.Duration {
 	defer e.sleepMu.Unlock()
 	return append([]time.Duration(nil), e.sleeps...)
 }
+
+// FlushEvents returns once the events the service recorded so far are stored.
+func (e *Env) FlushEvents(ctx context.Context) error { return e.flush(ctx) }
 
 // Option changes how the service starts.
 type Option func(*settings)
@@ -123,33 +129,14 @@ func Start(t testing.TB, opts ...Option) *Env {
 	env := &Env{T: t, Mail: sink, Logs: &Buffer{}, Clock: NewClock(time.Now().UTC().Truncate(time.Millisecond)), Config: cfg}
 	log := slog.New(slog.NewJSONHandler(env.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, log, app.Options{PasswordParams: &cheapPasswords, Now: env.Clock.Now, WrapStore: set.wrapStore, Sleep: env.sleep})
-	if err != nil {
-		cancel()
-		t.Fatalf("start the service: %v", err)
-	}
-	env.App = a
-	addrs := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, func(addr net.Addr) { addrs <- addr }) }()
-	select {
-	case addr := <-addrs:
-		env.URL = "http://" + addr.String()
-	case err := <-done:
-		cancel()
-		t.Fatalf("the service stopped at start: %v", err)
-	case <-time.After(10 * time.Second):
-		cancel()
-		t.Fatal("the service did not start within 10 s")
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("the service stopped with %v", err)
+	if image := imageName(); image != "" {
+		if set.wrapStore != nil {
+			t.Skip("the case wraps the service's store, which a container's service does not let it")
 		}
-		_ = a.Close()
-	})
+		startImage(t, env, cfg, image)
+	} else {
+		startInProcess(t, env, cfg, log, set)
+	}
 
 	env.Tenant = tenant.Key{ClientCode: cfg.Tenants[0].ClientCode, PaperCode: cfg.Tenants[0].PaperCode, ClientGroupCode: cfg.Tenants[0].ClientGroupCode}
 	if len(cfg.Auth.HS256Secrets) > 0 {
@@ -364,3 +351,35 @@ func (c *Clock) Advance(d time.Duration) {
 
 // ErrNoLink is returned when an email has no link with the wanted parameter.
 var ErrNoLink = errors.New("no such link in the email")
+
+// startInProcess runs the service in this process (app.Run on 127.0.0.1:0).
+func startInProcess(t testing.TB, env *Env, cfg config.Config, log *slog.Logger, set settings) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, cfg, log, app.Options{PasswordParams: &cheapPasswords, Now: env.Clock.Now, WrapStore: set.wrapStore, Sleep: env.sleep})
+	if err != nil {
+		cancel()
+		t.Fatalf("start the service: %v", err)
+	}
+	env.App, env.Store, env.flush = a, a.Store(), a.FlushEvents
+	addrs := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, func(addr net.Addr) { addrs <- addr }) }()
+	select {
+	case addr := <-addrs:
+		env.URL = "http://" + addr.String()
+	case err := <-done:
+		cancel()
+		t.Fatalf("the service stopped at start: %v", err)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatal("the service did not start within 10 s")
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("the service stopped with %v", err)
+		}
+		_ = a.Close()
+	})
+}

@@ -66,7 +66,12 @@ func classify(err error) failure {
 	}
 	for _, o := range orchestrator.Outcomes() {
 		if code, ok := outcomeCodes[o]; ok && errors.Is(err, o) {
-			return failure{code: code}
+			f := failure{code: code}
+			if wait := orchestrator.ProviderRetryAfter(err); code == codes.E503 && wait > 0 {
+				// The provider's rate limit resets later than the adapter may wait: say when.
+				f.retryAfter = int(math.Ceil(wait.Seconds()))
+			}
+			return f
 		}
 	}
 	if errors.As(err, &we) {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -149,10 +150,16 @@ func authenticate(v TokenVerifier, tenants Tenants) gin.HandlerFunc {
 			return
 		}
 		call := orchestrator.Call{Tenant: t, SourceSystem: c.GetHeader("X-SourceSystem"), RequestID: requestID(c), Caller: claims.Subject}
-		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), callKey{}, call))
+		// X-End-User-IP (added, x-published: false) travels to the provider's attack protection;
+		// a value that is not an IP address is ignored, never refused.
+		ctx := orchestrator.WithEndUserIP(c.Request.Context(), strings.TrimSpace(c.GetHeader(EndUserIPHeader)))
+		c.Request = c.Request.WithContext(context.WithValue(ctx, callKey{}, call))
 		c.Next()
 	}
 }
+
+// EndUserIPHeader names the end user's IP address for the provider (openapi.yaml EndUserIP).
+const EndUserIPHeader = "X-End-User-IP"
 
 // tenantCode is the contract's TenantCode pattern.
 var tenantCode = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)

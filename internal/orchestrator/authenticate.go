@@ -143,6 +143,10 @@ func (o *Orchestrator) providerLogin(ctx context.Context, c Call, in Authenticat
 		return found{}, nil, ErrInvalidCredentials
 	case errors.Is(err, provider.ErrNotVerified):
 		return found{}, nil, ErrNotVerified
+	case errors.Is(err, provider.ErrRejected):
+		// The provider refused this login's content (its password policy, a second factor it
+		// requires): the caller's request, not a failure of the service.
+		return found{}, nil, errors.Join(ErrRejected, err)
 	case err != nil:
 		return found{}, nil, fromProvider(WorkflowAuthentication, err)
 	}

@@ -48,6 +48,15 @@ func TestAuthenticate(t *testing.T) {
 				return ""
 			},
 			in: login(pw), want: ErrNotVerified.Error(), calls: ops{providertest.OpLogin}, events: evs{evSubGetByID, "AUTHSYSTEM_USER_LOGIN Failure", evSubLoginX}},
+		// Auth0's password policy at login ({"code":"invalid_password",...}), an MFA it requires:
+		// the provider refused the request's content, which is the caller's E400, not an E500.
+		{name: "the provider refuses the login itself (its password policy)",
+			setup: func(f *fixture) string {
+				f.linkedUser(email)
+				f.prov.Fail(providertest.OpLogin, provider.ErrRejected)
+				return ""
+			},
+			in: login(pw), want: ErrRejected.Error(), calls: ops{providertest.OpLogin}, events: evs{evSubGetByID, "AUTHSYSTEM_USER_LOGIN Failure", evSubLoginX}},
 		{name: "pending in Subscribe: refused after the provider's login",
 			setup: func(f *fixture) string {
 				if _, err := f.o.Create(f.ctx, f.pc, CreateInput{Email: email, Password: pw, VerifyEmail: true}); err != nil {

@@ -165,6 +165,11 @@ func (o *Orchestrator) search(ctx context.Context, c Call, in GetUsersInput, pag
 	return page, nil
 }
 
+// maxImported bounds how many provider users one search reads (and copies into Subscribe): the
+// page asked for and every page before it, up to the 1000 matches Auth0's search can reach at
+// all. The adapters read the provider page by page to that bound.
+const maxImported = 1000
+
 // importFromProvider copies the provider users matching the search into Subscribe when missing.
 func (o *Orchestrator) importFromProvider(ctx context.Context, c Call, in GetUsersInput, limit int) error {
 	if in.CustomerRegistrationID != "" {
@@ -175,7 +180,7 @@ func (o *Orchestrator) importFromProvider(ctx context.Context, c Call, in GetUse
 		return err
 	}
 	users, err := timed(ctx, o, c, step{ev: events.AuthSystemSearch}, func() ([]provider.User, error) {
-		return o.provider(c).Search(ctx, provider.Query{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName, Limit: min(limit, 100)})
+		return o.provider(c).Search(ctx, provider.Query{Email: in.Email, FirstName: in.FirstName, LastName: in.LastName, Limit: min(limit, maxImported)})
 	})
 	if err != nil {
 		return fromProvider(WorkflowGet, err)

@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -329,5 +330,23 @@ func TestSearchOrder(t *testing.T) {
 		if string(orderColumns[by]) != string(by) {
 			t.Errorf("%s sorts by %q", by, orderColumns[by])
 		}
+	}
+}
+
+// TestSearchImportsThePagesBeforeTheOneAskedFor: a later page of a provider search needs every
+// provider user before it in Subscribe, beyond the 100 a single page can hold (the adapters
+// read the provider page by page, bounded by maxImported).
+func TestSearchImportsThePagesBeforeTheOneAskedFor(t *testing.T) {
+	f := newFixture(t)
+	for i := range 150 {
+		f.prov.Add(provider.User{Email: fmt.Sprintf("doe%03d@example.com", i), LastName: "Doe", EmailVerified: true}, pw)
+	}
+	f.settle()
+	page, err := f.o.GetUsers(f.ctx, f.pc, GetUsersInput{LastName: "Doe", PageSize: 100, PageNumber: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Users) != 50 || page.TotalCount != 150 {
+		t.Errorf("page 2 holds %d of %d users, want the last 50 of 150", len(page.Users), page.TotalCount)
 	}
 }

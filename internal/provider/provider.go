@@ -131,6 +131,9 @@ type Error struct {
 	Status int
 	// Detail is the provider's own error code or message; it never holds secrets.
 	Detail string
+	// RetryAfter is how long the provider asked to be left alone (Retry-After, or Auth0's
+	// X-RateLimit-Reset) when that outlasted what the adapter may wait; zero when unknown.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

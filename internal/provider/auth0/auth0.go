@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -34,9 +35,9 @@ const (
 	// tokenRefreshMargin: a cached Management API token is replaced this long before it expires,
 	// so a token never expires between being read from the cache and reaching Auth0.
 	tokenRefreshMargin = 60 * time.Second
-	// Auth0 answers at most 100 users per page; without per_page it answers 50.
-	maxPerPage     = 100
-	defaultPerPage = 50
+	// Auth0 answers at most 100 users per page, and search reaches only the first 1000 matches.
+	maxPerPage       = 100
+	maxSearchResults = 1000
 )
 
 // Config is one tenant's Auth0 setup.
@@ -47,7 +48,11 @@ type Config struct {
 	// the Management API token and are sent with the password-realm login.
 	ClientID     string
 	ClientSecret string
-	// Audience is the Management API identifier; default BaseURL + "/api/v2/".
+	// Audience is the Management API identifier, always the canonical domain's
+	// (https://{tenant}.{region}.auth0.com/api/v2/). Default BaseURL + "/api/v2/" when BaseURL is
+	// an auth0.com domain (or loopback, for tests); required with a custom domain, where Auth0
+	// issues the token for the canonical identifier and the API is then called on the custom
+	// domain.
 	Audience string
 	// Connection is the database connection the users live in (the login realm), e.g.
 	// Username-Password-Authentication.
@@ -96,7 +101,11 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if cfg.Audience == "" {
-		cfg.Audience = cfg.BaseURL + "/api/v2/"
+		aud, err := defaultAudience(cfg.BaseURL)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Audience = aud
 	}
 	if cfg.Scope == "" {
 		cfg.Scope = DefaultScope
@@ -110,6 +119,24 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	return &Client{cfg: cfg, http: hc, now: time.Now, refresh: make(chan struct{}, 1)}, nil
+}
+
+// defaultAudience is the Management API's identifier when the base URL is the tenant's canonical
+// domain (https://{tenant}.{region}.auth0.com/api/v2/), or a loopback test double. On a custom
+// domain the identifier is still the canonical domain's, which the custom domain does not
+// reveal: deriving it would make every token request fail (access_denied), so Audience must be
+// configured there.
+func defaultAudience(baseURL string) (string, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("auth0: base URL %q is not an absolute URL", baseURL)
+	}
+	host := strings.ToLower(u.Hostname())
+	ip := net.ParseIP(host)
+	if strings.HasSuffix(host, ".auth0.com") || host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return baseURL + "/api/v2/", nil
+	}
+	return "", fmt.Errorf("auth0: %s is not an auth0.com domain: set the Management API audience (https://{tenant}.{region}.auth0.com/api/v2/) for a custom domain", host)
 }
 
 // Name returns "Auth0".

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -97,6 +98,8 @@ type request struct {
 	Auth   string
 	CType  string
 	Body   map[string]any
+	// ForwardedFor is the auth0-forwarded-for header (the end user's IP).
+	ForwardedFor string
 }
 
 // fakeAuth0 answers like an Auth0 tenant. Client-credentials token requests are answered by
@@ -132,7 +135,8 @@ func (f *fakeAuth0) on(method, path string, replies ...reply) {
 
 func (f *fakeAuth0) serve(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(r.Body)
-	req := request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Auth: r.Header.Get("Authorization"), CType: r.Header.Get("Content-Type")}
+	req := request{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Auth: r.Header.Get("Authorization"), CType: r.Header.Get("Content-Type"),
+		ForwardedFor: r.Header.Get("auth0-forwarded-for")}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &req.Body); err != nil {
 			f.t.Errorf("%s %s: body is not JSON: %v", r.Method, req.Path, err)
@@ -287,6 +291,8 @@ func TestNewRequiresConfiguration(t *testing.T) {
 		{"nothing", auth0.Config{}, "BaseURL, ClientID, ClientSecret, Connection"},
 		{"no secret", auth0.Config{BaseURL: "https://t.auth0.com", ClientID: "id", Connection: "c"}, "ClientSecret"},
 		{"bad url", auth0.Config{BaseURL: "t.auth0.com", ClientID: "id", ClientSecret: "s3cr3t", Connection: "c"}, "not an absolute"},
+		// The Management API's identifier is the canonical domain's; a custom domain cannot tell it.
+		{"custom domain without an audience", auth0.Config{BaseURL: "https://login.example.com", ClientID: "id", ClientSecret: "s3cr3t", Connection: "c"}, "set the Management API audience"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -302,6 +308,30 @@ func TestNewRequiresConfiguration(t *testing.T) {
 	c, err := auth0.New(auth0.Config{BaseURL: "https://t.auth0.com/", ClientID: "id", ClientSecret: "s", Connection: "c"})
 	if err != nil || c.Name() != "Auth0" {
 		t.Fatalf("New = %v, %v; want an adapter named Auth0", c, err)
+	}
+	if _, err := auth0.New(auth0.Config{BaseURL: "https://login.example.com", Audience: "https://t.eu.auth0.com/api/v2/", ClientID: "id", ClientSecret: "s", Connection: "c"}); err != nil {
+		t.Errorf("custom domain with an audience: %v", err)
+	}
+}
+
+// TestCustomDomainAudience: on a custom domain the token is asked of the custom domain for the
+// canonical domain's identifier, and the Management API is then called on the custom domain.
+func TestCustomDomainAudience(t *testing.T) {
+	f := newFake(t)
+	f.on("GET", userPath, ok(userJSON))
+	c, err := auth0.New(auth0.Config{BaseURL: f.srv.URL, Audience: "https://tenant.eu.auth0.com/api/v2/", ClientID: clientID, ClientSecret: clientSecret, Connection: connection})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetUser(context.Background(), userID); err != nil {
+		t.Fatal(err)
+	}
+	tok := f.tokenRequests()
+	if len(tok) != 1 || tok[0].Body["audience"] != "https://tenant.eu.auth0.com/api/v2/" {
+		t.Errorf("token requests %+v, want one for the canonical audience", tok)
+	}
+	if got := f.only(t); got.Path != userPath || got.Auth != "Bearer mgmt-1" {
+		t.Errorf("management call %+v", got)
 	}
 }
 
@@ -408,18 +438,18 @@ func TestSearch(t *testing.T) {
 			name: "all fields, escaped", q: provider.Query{Email: "a+b@x.com", FirstName: `Mary Ann`, LastName: `O'Neil) OR (email:*`},
 			rep:     ok(`[]`),
 			wantQ:   `identities.connection:"Username-Password-Authentication" AND email:a\+b@x.com* AND given_name:mary\ ann* AND family_name:o'neil\)\ or\ \(email\:\**`,
-			perPage: "50", wantIDs: []string{},
+			perPage: "100", wantIDs: []string{},
 		},
 		{
 			name: "no criteria lists the connection, limit capped", q: provider.Query{Limit: 1000}, rep: ok(`[]`),
 			wantQ: `identities.connection:"Username-Password-Authentication"`, perPage: "100", wantIDs: []string{},
 		},
 		{name: "400 bad query", q: provider.Query{Email: "x"}, rep: status(400, `{"statusCode":400,"error":"Bad Request","message":"Query validation error"}`),
-			wantQ: `identities.connection:"Username-Password-Authentication" AND email:x*`, perPage: "50", want: provider.ErrRejected},
+			wantQ: `identities.connection:"Username-Password-Authentication" AND email:x*`, perPage: "100", want: provider.ErrRejected},
 		{name: "503 query timeout", q: provider.Query{Email: "x"}, rep: status(503, `{"statusCode":503,"error":"Service Unavailable","message":"timeout"}`),
-			wantQ: `identities.connection:"Username-Password-Authentication" AND email:x*`, perPage: "50", want: provider.ErrUnavailable},
+			wantQ: `identities.connection:"Username-Password-Authentication" AND email:x*`, perPage: "100", want: provider.ErrUnavailable},
 		{name: "malformed", q: provider.Query{Email: "x"}, rep: ok(`{"users":`),
-			wantQ: `identities.connection:"Username-Password-Authentication" AND email:x*`, perPage: "50", want: provider.ErrProtocol},
+			wantQ: `identities.connection:"Username-Password-Authentication" AND email:x*`, perPage: "100", want: provider.ErrProtocol},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -438,6 +468,72 @@ func TestSearch(t *testing.T) {
 			}
 			if !reflect.DeepEqual(ids, tt.wantIDs) {
 				t.Errorf("ids = %v, want %v", ids, tt.wantIDs)
+			}
+		})
+	}
+}
+
+// usersPage is a search answer of n database users whose ids start at first (auth0|<24 hex>).
+func usersPage(first, n int) reply {
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		id := fmt.Sprintf("%024x", first+i)
+		fmt.Fprintf(&b, `{"user_id":"auth0|%s","email":"u%d@example.com","email_verified":true,"identities":[{"connection":%q,"user_id":%q,"provider":"auth0","isSocial":false}],"created_at":"2023-01-25T19:00:26.539Z","updated_at":"2023-01-25T19:00:26.539Z"}`,
+			id, first+i, connection, id)
+	}
+	b.WriteString("]")
+	return ok(b.String())
+}
+
+func TestSearchPages(t *testing.T) {
+	tests := []struct {
+		name      string
+		limit     int
+		pages     []reply
+		wantPages []string // the page parameter of each request, in order
+		perPage   string
+		wantUsers int
+	}{
+		{"one short page is the end", 0, []reply{usersPage(0, 7)}, []string{"0"}, "100", 7},
+		{"read to the end", 0, []reply{usersPage(0, 100), usersPage(100, 20)}, []string{"0", "1"}, "100", 120},
+		{"a full last page needs one empty page to know", 0, []reply{usersPage(0, 100), usersPage(100, 100), ok(`[]`)}, []string{"0", "1", "2"}, "100", 200},
+		{"stops at the limit", 150, []reply{usersPage(0, 100), usersPage(100, 100)}, []string{"0", "1"}, "100", 150},
+		{"small limit, one page of that size", 5, []reply{usersPage(0, 5)}, []string{"0"}, "5", 5},
+		{"bounded by Auth0's 1000 searchable matches", 0,
+			[]reply{usersPage(0, 100), usersPage(100, 100), usersPage(200, 100), usersPage(300, 100), usersPage(400, 100),
+				usersPage(500, 100), usersPage(600, 100), usersPage(700, 100), usersPage(800, 100), usersPage(900, 100)},
+			[]string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}, "100", 1000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			f.on("GET", "/api/v2/users", tt.pages...)
+			got, err := newClient(t, f).Search(context.Background(), provider.Query{LastName: "Sanchez", Limit: tt.limit})
+			checkErr(t, err, nil)
+			reqs := f.requests()
+			var pages []string
+			for _, r := range reqs {
+				pages = append(pages, r.Query.Get("page"))
+				if r.Query.Get("per_page") != tt.perPage || r.Query.Get("search_engine") != "v3" {
+					t.Errorf("per_page %q search_engine %q, want %s and v3", r.Query.Get("per_page"), r.Query.Get("search_engine"), tt.perPage)
+				}
+			}
+			if !reflect.DeepEqual(pages, tt.wantPages) {
+				t.Errorf("pages asked %v, want %v", pages, tt.wantPages)
+			}
+			if len(got) != tt.wantUsers {
+				t.Fatalf("%d users, want %d", len(got), tt.wantUsers)
+			}
+			seen := map[string]bool{}
+			for _, u := range got {
+				if seen[u.ID] {
+					t.Fatalf("user %s twice", u.ID)
+				}
+				seen[u.ID] = true
 			}
 		})
 	}
@@ -711,6 +807,16 @@ func TestLogin(t *testing.T) {
 		{"wrong client credentials", oauth(401, "access_denied", "Unauthorized"), provider.ErrUnavailable, ""},
 		{"grant not allowed", oauth(403, "unauthorized_client", "Grant type 'http://auth0.com/oauth/grant-type/password-realm' not allowed for the client."), provider.ErrUnavailable, ""},
 		{"mfa required", oauth(403, "mfa_required", "Multifactor authentication required"), provider.ErrRejected, ""},
+		// Breached-password detection (Auth0's documented sign-in error password_leaked).
+		{"password leaked", oauth(403, "password_leaked", "This login attempt has been blocked because the password you're using was previously disclosed through a data breach (not in this application)."), provider.ErrBlocked, ""},
+		// The database connection's error shape: code, and a description that is an object for a
+		// password policy (Auth0's PasswordStrengthError body).
+		{"password policy, code/description shape", status(400, `{"name":"PasswordStrengthError","message":"Password is too weak","code":"invalid_password","description":{"rules":[{"message":"At least %d characters in length","format":[8],"code":"lengthAtLeast","verified":false},{"message":"Contain at least %d of the following %d types of characters:","code":"containsAtLeast","format":[3,4],"items":[{"message":"lower case letters (a-z)","code":"lowerCase","verified":true},{"message":"numbers (i.e. 0-9)","code":"numbers","verified":false}],"verified":false}],"verified":false},"policy":"* At least 8 characters in length","statusCode":400}`), provider.ErrRejected, ""},
+		{"leaked password, code/description shape", status(403, `{"code":"password_leaked","description":"This login attempt has been blocked because the password you're using was previously disclosed through a data breach (not in this application).","statusCode":403}`), provider.ErrBlocked, ""},
+		{"wrong password, code/description shape", status(401, `{"code":"invalid_user_password","description":"Wrong email or password.","statusCode":401}`), provider.ErrInvalidCredentials, ""},
+		// Auth0 documents only X-RateLimit-* on a 429: still unavailable, never retried (a login).
+		{"rate limit with only X-RateLimit headers", reply{status: 429, body: `{"error":"too_many_requests","error_description":"Global limit has been reached"}`,
+			header: map[string]string{"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)}}, provider.ErrUnavailable, ""},
 		{"server error not retried", oauth(500, "server_error", "boom"), provider.ErrUnavailable, ""},
 		{"unknown 4xx", status(418, `teapot`), provider.ErrProtocol, ""},
 	}
@@ -806,6 +912,7 @@ func TestUserForToken(t *testing.T) {
 			if tt.get != nil {
 				f.on("GET", userPath, *tt.get)
 			}
+			f.on("GET", "/api/v2/user-blocks/auth0%7C63d17c4a9d503d76c056c160", ok(`{"blocked_for":[]}`))
 			got, err := newClient(t, f).UserForToken(context.Background(), "user-access-token")
 			checkErr(t, err, tt.want, "user-access-token")
 			reqs := f.requests()
@@ -817,6 +924,9 @@ func TestUserForToken(t *testing.T) {
 				wantReqs = 2
 				if reqs[1].Path != userPath || reqs[1].Auth != "Bearer mgmt-1" {
 					t.Errorf("get request = %+v", reqs[1])
+				}
+				if tt.want == nil {
+					wantReqs = 3 // and the user's brute-force blocks
 				}
 			}
 			if len(reqs) != wantReqs {
@@ -832,6 +942,69 @@ func TestUserForToken(t *testing.T) {
 	checkErr(t, err, provider.ErrInvalidToken)
 	if len(f.requests()) != 0 {
 		t.Error("empty token sent a request")
+	}
+}
+
+// TestUserForTokenBruteForceBlocks: Auth0 keeps brute-force blocks in /api/v2/user-blocks, not in
+// the user's blocked flag. Bodies as the Management API documents them.
+func TestUserForTokenBruteForceBlocks(t *testing.T) {
+	const blocksPath = "/api/v2/user-blocks/auth0%7C63d17c4a9d503d76c056c160"
+	tests := []struct {
+		name        string
+		endUserIP   string
+		blocks      reply
+		wantBlocked bool
+		want        error
+	}{
+		{"no blocks", "203.0.113.7", ok(`{"blocked_for":[]}`), false, nil},
+		{"account locked (no IP: Account Lockout mode)", "", ok(`{"blocked_for":[{"identifier":"chuck878@example.com","connection":"Username-Password-Authentication"}]}`), true, nil},
+		{"blocked for the end user's own IP", "203.0.113.7", ok(`{"blocked_for":[{"identifier":"chuck878@example.com","ip":"203.0.113.7","connection":"Username-Password-Authentication"}]}`), true, nil},
+		{"an attacker's IP blocked: not this user", "203.0.113.7", ok(`{"blocked_for":[{"identifier":"chuck878@example.com","ip":"198.51.100.23","connection":"Username-Password-Authentication"}]}`), false, nil},
+		{"an IP blocked, the end user's IP unknown", "", ok(`{"blocked_for":[{"identifier":"chuck878@example.com","ip":"198.51.100.23","connection":"Username-Password-Authentication"}]}`), false, nil},
+		{"missing scope", "", status(403, scopeJSON), false, provider.ErrUnavailable},
+		{"malformed", "", ok(`{"blocked_for":`), false, provider.ErrProtocol},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			f.on("GET", "/userinfo", ok(`{"sub":"`+userID+`"}`))
+			f.on("GET", userPath, ok(userJSON))
+			f.on("GET", blocksPath, tt.blocks)
+			ctx := provider.WithEndUserIP(context.Background(), tt.endUserIP)
+			got, err := newClient(t, f).UserForToken(ctx, "user-access-token")
+			checkErr(t, err, tt.want)
+			reqs := f.requests()
+			if len(reqs) != 3 || reqs[2].Method != "GET" || reqs[2].Path != blocksPath || reqs[2].Auth != "Bearer mgmt-1" {
+				t.Fatalf("requests = %+v", reqs)
+			}
+			if tt.want == nil && got.Blocked != tt.wantBlocked {
+				t.Errorf("Blocked = %v, want %v", got.Blocked, tt.wantBlocked)
+			}
+		})
+	}
+	t.Run("an administrator's block needs no second call", func(t *testing.T) {
+		f := newFake(t)
+		f.on("GET", "/userinfo", ok(`{"sub":"`+userID+`"}`))
+		f.on("GET", userPath, ok(strings.Replace(userJSON, `"blocked": false`, `"blocked": true`, 1)))
+		got, err := newClient(t, f).UserForToken(context.Background(), "user-access-token")
+		checkErr(t, err, nil)
+		if !got.Blocked || len(f.requests()) != 2 {
+			t.Errorf("Blocked %v after %d requests", got.Blocked, len(f.requests()))
+		}
+	})
+}
+
+// TestLoginForwardsTheEndUserIP: auth0-forwarded-for carries the end user's IP to brute-force
+// protection; without one, no header (never this service's own address, never garbage).
+func TestLoginForwardsTheEndUserIP(t *testing.T) {
+	for _, tt := range []struct{ ip, want string }{{"203.0.113.7", "203.0.113.7"}, {"2001:db8::7", "2001:db8::7"}, {"", ""}, {"not-an-ip", ""}} {
+		f := newFake(t)
+		f.on("POST", "/oauth/token", status(403, `{"error":"invalid_grant","error_description":"Wrong email or password."}`))
+		_, err := newClient(t, f).Login(provider.WithEndUserIP(context.Background(), tt.ip), "chuck878@example.com", "S3cret-Passw0rd!")
+		checkErr(t, err, provider.ErrInvalidCredentials)
+		if got := f.only(t).ForwardedFor; got != tt.want {
+			t.Errorf("end user %q: auth0-forwarded-for = %q, want %q", tt.ip, got, tt.want)
+		}
 	}
 }
 

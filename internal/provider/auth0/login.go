@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -48,7 +49,14 @@ func (c *Client) Login(ctx context.Context, loginName, password string) (provide
 	if c.cfg.LoginAudience != "" {
 		body["audience"] = c.cfg.LoginAudience
 	}
-	resp, err := c.http.Do(ctx, httpx.Request{Op: op, Method: http.MethodPost, Path: "/oauth/token", JSON: body})
+	req := httpx.Request{Op: op, Method: http.MethodPost, Path: "/oauth/token", JSON: body}
+	if ip := provider.EndUserIP(ctx); ip != "" {
+		// Brute-force protection and suspicious-IP throttling count per end-user IP only when
+		// the application's "Trust Token Endpoint IP Header" is on; without the header they
+		// count every login against this service's address, and one attacker blocks everybody.
+		req.Header = http.Header{"auth0-forwarded-for": {ip}}
+	}
+	resp, err := c.http.Do(ctx, req)
 	if resp != nil && resp.Status == http.StatusTooManyRequests {
 		// httpx reports every 429 as unavailable; a 429 too_many_attempts is not the provider
 		// being busy but this account being locked by brute-force protection. Calling it
@@ -96,10 +104,24 @@ func (c *Client) Login(ctx context.Context, loginName, password string) (provide
 	return session, nil
 }
 
+// decodeOAuthError reads the Authentication API's error body in both shapes Auth0 answers: OAuth's
+// {"error","error_description"}, and the database connection's {"code","description"} (also
+// "name" and "message") whose description is a sentence or, for a password policy, an object
+// ({"rules":[...],"verified":false}). Each member is read on its own, so one of an unexpected
+// type does not hide the others.
 func decodeOAuthError(resp *httpx.Response) oauthError {
-	var e oauthError
-	_ = json.Unmarshal(resp.Body, &e)
-	return e
+	var members map[string]json.RawMessage
+	_ = json.Unmarshal(resp.Body, &members)
+	text := func(keys ...string) string {
+		for _, k := range keys {
+			var s string
+			if json.Unmarshal(members[k], &s) == nil && s != "" {
+				return s
+			}
+		}
+		return ""
+	}
+	return oauthError{Error: text("error", "code"), Description: text("error_description", "description", "message")}
 }
 
 // loginError maps the Authentication API's refusals (providers.md §1.4.2). The detail is the
@@ -109,13 +131,22 @@ func loginError(op string, resp *httpx.Response) error {
 	desc := strings.ToLower(e.Description)
 	kind := provider.ErrProtocol
 	switch e.Error {
-	case "invalid_grant":
+	case "invalid_grant", "invalid_user_password":
 		// "Wrong email or password." for both a wrong password and an unknown user. A breached
 		// password is refused with "...has been blocked..." and needs a reset: blocked.
 		kind = provider.ErrInvalidCredentials
 		if strings.Contains(desc, "blocked") {
 			kind = provider.ErrBlocked
 		}
+	case "password_leaked":
+		// Breached-password detection: the password was published in a data breach and this
+		// sign-in is refused until the user resets it. Not a wrong password, not an outage.
+		kind = provider.ErrBlocked
+	case "invalid_password", "password_strength_error", "password_dictionary_error",
+		"password_no_user_info_error", "password_history_error":
+		// The connection's password policy refuses the password ({"code":"invalid_password",
+		// "description":{"rules":[...]}}): a refusal of the request's content.
+		kind = provider.ErrRejected
 	case "unauthorized", "access_denied":
 		switch {
 		case e.Error == "access_denied" && desc == "unauthorized":
@@ -144,7 +175,7 @@ func loginError(op string, resp *httpx.Response) error {
 
 // UserForToken resolves an access token with GET /userinfo (Auth0 checks the token; a 401 means
 // it is invalid or expired) and then reads the full user, since /userinfo carries only the OIDC
-// claims (no metadata, no blocked flag).
+// claims (no metadata, no blocked flag), and the user's brute-force blocks (see bruteForceBlocked).
 func (c *Client) UserForToken(ctx context.Context, token string) (provider.User, error) {
 	if strings.TrimSpace(token) == "" {
 		return provider.User{}, provider.Errorf(Name, "userinfo", provider.ErrInvalidToken, 0, "empty token")
@@ -153,7 +184,48 @@ func (c *Client) UserForToken(ctx context.Context, token string) (provider.User,
 	if err != nil {
 		return provider.User{}, err
 	}
-	return c.GetUser(ctx, sub)
+	u, err := c.GetUser(ctx, sub)
+	if err != nil || u.Blocked {
+		return u, err
+	}
+	u.Blocked, err = c.bruteForceBlocked(ctx, u.ID)
+	if err != nil {
+		return provider.User{}, err
+	}
+	return u, nil
+}
+
+// bruteForceBlocked reads GET /api/v2/user-blocks/{id}. Auth0 keeps brute-force protection's
+// blocks there, apart from the user's blocked flag (which only an administrator sets), so a user
+// locked out by failed logins looks unblocked everywhere else. Each block names the login
+// identifier and, except in Account Lockout mode, the IP address it applies to: a block counts
+// when it has no IP (the account itself is locked) or is for the end user's own IP; a block of
+// another address (an attacker's) must not lock the user out.
+func (c *Client) bruteForceBlocked(ctx context.Context, id string) (bool, error) {
+	const op = "user blocks"
+	resp, err := c.management(ctx, httpx.Request{Op: op, Method: http.MethodGet, Path: "/api/v2/user-blocks/" + url.PathEscape(id), Idempotent: true})
+	if err != nil {
+		return false, err
+	}
+	if resp.Status != http.StatusOK {
+		return false, managementError(op, resp)
+	}
+	var blocks struct {
+		BlockedFor []struct {
+			Identifier string `json:"identifier"`
+			IP         string `json:"ip"`
+		} `json:"blocked_for"`
+	}
+	if err := resp.Decode(Name, op, &blocks); err != nil {
+		return false, err
+	}
+	ip := provider.EndUserIP(ctx)
+	for _, b := range blocks.BlockedFor {
+		if b.IP == "" || (ip != "" && b.IP == ip) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (c *Client) userInfoSubject(ctx context.Context, token string) (string, error) {

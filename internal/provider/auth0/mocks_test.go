@@ -43,6 +43,8 @@ type served struct {
 	Body   string
 	Auth   string
 	Stub   string // name of the stub that answered
+	// ForwardedFor is the auth0-forwarded-for header.
+	ForwardedFor string
 }
 
 func journal(t *testing.T, base string) []served {
@@ -74,6 +76,11 @@ func journal(t *testing.T, base string) []served {
 		s := served{Method: r.Request.Method, URL: r.Request.URL, Body: r.Request.Body, Stub: r.StubMapping.Name}
 		if a, ok := r.Request.Headers["Authorization"].(string); ok {
 			s.Auth = a
+		}
+		for k, v := range r.Request.Headers {
+			if strings.EqualFold(k, "auth0-forwarded-for") {
+				s.ForwardedFor, _ = v.(string)
+			}
 		}
 		if !r.WasMatched {
 			s.Stub = "(unmatched)"
@@ -107,6 +114,12 @@ func byEmailURL(email string) string {
 func searchURL(q string, perPage string) string {
 	return "/api/v2/users?" + url.Values{"q": {q}, "search_engine": {"v3"}, "per_page": {perPage}, "page": {"0"}}.Encode()
 }
+
+func pageURL(q, perPage, page string) string {
+	return "/api/v2/users?" + url.Values{"q": {q}, "search_engine": {"v3"}, "per_page": {perPage}, "page": {page}}.Encode()
+}
+
+func blocksURL(id string) string { return "/api/v2/user-blocks/" + url.PathEscape(id) }
 
 func repeat(c call, n int) []call {
 	out := make([]call, n)
@@ -177,6 +190,19 @@ func TestAgainstWireMock(t *testing.T) {
 	userForToken := func(token string) func(*testing.T, *auth0.Client) error {
 		return func(t *testing.T, c *auth0.Client) error { _, err := c.UserForToken(ctx, token); return err }
 	}
+	// tokenUser resolves the mock's access token of email for an end user at ip.
+	tokenUser := func(email, ip string, wantBlocked bool) func(*testing.T, *auth0.Client) error {
+		return func(t *testing.T, c *auth0.Client) error {
+			u, err := c.UserForToken(provider.WithEndUserIP(ctx, ip), "mock-access-token."+base64.RawURLEncoding.EncodeToString([]byte(email)))
+			if err == nil && u.Blocked != wantBlocked {
+				t.Errorf("Blocked = %v, want %v", u.Blocked, wantBlocked)
+			}
+			return err
+		}
+	}
+	tokenCalls := func(email, blocksStub string) []call {
+		return []call{{"GET", "/userinfo", "token issued by the mock login"}, tokenCall, {"GET", userURL(enc(email)), "auth0|base64url(email)"}, {"GET", blocksURL(enc(email)), blocksStub}}
+	}
 	ticket := func(id string) func(*testing.T, *auth0.Client) error {
 		return func(t *testing.T, c *auth0.Client) error {
 			u, err := c.PasswordChangeURL(ctx, id, "https://example.com/done")
@@ -235,7 +261,7 @@ func TestAgainstWireMock(t *testing.T) {
 				t.Errorf("user = %+v, want blocked", u)
 			}
 		}), calls: []call{tokenCall, {"GET", userURL("auth0|blocked"), "blocked user"}}},
-		{name: "get: ratelimit is retried after Retry-After, then unavailable", run: getUser("auth0|ratelimit", nil), want: provider.ErrUnavailable,
+		{name: "get: ratelimit is retried after X-RateLimit-Reset, then unavailable", run: getUser("auth0|ratelimit", nil), want: provider.ErrUnavailable,
 			calls: append([]call{tokenCall}, repeat(call{"GET", userURL("auth0|ratelimit"), "ratelimit -> 429"}, 3)...)},
 		{name: "get: servererror is retried, then unavailable", run: getUser("auth0|servererror", nil), want: provider.ErrUnavailable,
 			calls: append([]call{tokenCall}, repeat(call{"GET", userURL("auth0|servererror"), "servererror -> 500"}, 3)...)},
@@ -264,22 +290,33 @@ func TestAgainstWireMock(t *testing.T) {
 				t.Errorf("users = %+v", us)
 			}
 			return err
-		}, calls: []call{tokenCall, {"GET", searchURL(`identities.connection:"Username-Password-Authentication" AND email:search* AND given_name:se\ arch*`, "10"), "anything else -> two users"}}},
+		}, calls: []call{tokenCall, {"GET", searchURL(`identities.connection:"Username-Password-Authentication" AND email:search* AND given_name:se\ arch*`, "10"), "first page -> two users"}}},
 		{name: "search: nomatch", run: func(t *testing.T, c *auth0.Client) error {
 			us, err := c.Search(ctx, provider.Query{LastName: "nomatch"})
 			if err == nil && len(us) != 0 {
 				t.Errorf("users = %+v", us)
 			}
 			return err
-		}, calls: []call{tokenCall, {"GET", searchURL(`identities.connection:"Username-Password-Authentication" AND family_name:nomatch*`, "50"), "nomatch"}}},
+		}, calls: []call{tokenCall, {"GET", searchURL(`identities.connection:"Username-Password-Authentication" AND family_name:nomatch*`, "100"), "nomatch"}}},
 		{name: "search: ratelimit", run: func(t *testing.T, c *auth0.Client) error {
 			_, err := c.Search(ctx, provider.Query{Email: "ratelimit"})
 			return err
-		}, want: provider.ErrUnavailable, calls: append([]call{tokenCall}, repeat(call{"GET", searchURL(`identities.connection:"Username-Password-Authentication" AND email:ratelimit*`, "50"), "ratelimit -> 429"}, 3)...)},
+		}, want: provider.ErrUnavailable, calls: append([]call{tokenCall}, repeat(call{"GET", searchURL(`identities.connection:"Username-Password-Authentication" AND email:ratelimit*`, "100"), "ratelimit -> 429"}, 3)...)},
+		{name: "search: paged to the end (100, then 20)", run: func(t *testing.T, c *auth0.Client) error {
+			us, err := c.Search(ctx, provider.Query{LastName: "paged"})
+			if err == nil && len(us) != 120 {
+				t.Errorf("%d users, want 120", len(us))
+			}
+			return err
+		}, calls: []call{tokenCall,
+			{"GET", pageURL(`identities.connection:"Username-Password-Authentication" AND family_name:paged*`, "100", "0"), "page 0 of 100 -> 100 users"},
+			{"GET", pageURL(`identities.connection:"Username-Password-Authentication" AND family_name:paged*`, "100", "1"), "page 1 of 100 -> the last 20"}}},
+		{name: "get: a reset a minute away is not waited for", run: getUser("auth0|throttled", nil), want: provider.ErrUnavailable,
+			calls: []call{tokenCall, {"GET", userURL("auth0|throttled"), "a minute away"}}},
 		{name: "search: servererror", run: func(t *testing.T, c *auth0.Client) error {
 			_, err := c.Search(ctx, provider.Query{Email: "servererror"})
 			return err
-		}, want: provider.ErrUnavailable, calls: append([]call{tokenCall}, repeat(call{"GET", searchURL(`identities.connection:"Username-Password-Authentication" AND email:servererror*`, "50"), "servererror -> 500"}, 3)...)},
+		}, want: provider.ErrUnavailable, calls: append([]call{tokenCall}, repeat(call{"GET", searchURL(`identities.connection:"Username-Password-Authentication" AND email:servererror*`, "100"), "servererror -> 500"}, 3)...)},
 
 		// --- Create
 		{name: "create: echoes the new user", run: func(t *testing.T, c *auth0.Client) error {
@@ -430,6 +467,17 @@ func TestAgainstWireMock(t *testing.T) {
 			calls: []call{loginCall("too_many_attempts")}},
 		{name: "login: ratelimit is not retried", run: login("ratelimit@example.com", strong, ""), want: provider.ErrUnavailable,
 			calls: []call{loginCall("ratelimit -> 429")}},
+		{name: "login: leaked password is blocked", run: login("leaked@example.com", strong, ""), want: provider.ErrBlocked,
+			calls: []call{loginCall("password_leaked")}},
+		{name: "login: password policy in the code/description shape is a refusal", run: login("pwpolicy@example.com", strong, ""), want: provider.ErrRejected,
+			calls: []call{loginCall("code/description shape")}},
+		{name: "login: the end user's IP travels as auth0-forwarded-for", run: func(t *testing.T, c *auth0.Client) error {
+			_, err := c.Login(provider.WithEndUserIP(ctx, "203.0.113.7"), "jo.doe@example.com", strong)
+			if j := journal(t, base); len(j) != 1 || j[0].ForwardedFor != "203.0.113.7" {
+				t.Errorf("journal %+v, want one login with auth0-forwarded-for 203.0.113.7", j)
+			}
+			return err
+		}, calls: []call{loginCall("any other user and password -> tokens")}},
 		{name: "login: servererror", run: login("servererror@example.com", strong, ""), want: provider.ErrUnavailable,
 			calls: []call{loginCall("servererror -> 500")}},
 		{name: "login: bad-client", cfg: func(c *auth0.Config) { c.ClientID = "bad-client" }, run: login("jo.doe@example.com", strong, ""), want: provider.ErrUnavailable,
@@ -482,9 +530,15 @@ func TestAgainstWireMock(t *testing.T) {
 				t.Errorf("user = %+v", u)
 			}
 			return err
-		}, calls: []call{loginCall("any other user and password -> tokens"), {"GET", "/userinfo", "token issued by the mock login"}, tokenCall, {"GET", userURL(jo), "auth0|base64url(email)"}}},
+		}, calls: []call{loginCall("any other user and password -> tokens"), {"GET", "/userinfo", "token issued by the mock login"}, tokenCall, {"GET", userURL(jo), "auth0|base64url(email)"}, {"GET", blocksURL(jo), "any other user -> no blocks"}}},
 		{name: "token: valid-token", run: userForToken("valid-token"),
-			calls: []call{{"GET", "/userinfo", "valid-token"}, tokenCall, {"GET", userURL(hexID), "auth0|<24 hex>"}}},
+			calls: []call{{"GET", "/userinfo", "valid-token"}, tokenCall, {"GET", userURL(hexID), "auth0|<24 hex>"}, {"GET", blocksURL(hexID), "any other user -> no blocks"}}},
+		{name: "token: the user's account locked by brute-force protection is blocked", run: tokenUser("bruteforce@example.com", "", true),
+			calls: tokenCalls("bruteforce@example.com", "locked (no IP")},
+		{name: "token: a block of the end user's own IP is blocked", run: tokenUser("bruteforce.ip@example.com", "203.0.113.7", true),
+			calls: tokenCalls("bruteforce.ip@example.com", "blocked for 203.0.113.7")},
+		{name: "token: a block of another IP is not this end user's", run: tokenUser("bruteforce.ip@example.com", "198.51.100.23", false),
+			calls: tokenCalls("bruteforce.ip@example.com", "blocked for 203.0.113.7")},
 		{name: "token: expired-token", run: userForToken("expired-token"), want: provider.ErrInvalidToken,
 			calls: []call{{"GET", "/userinfo", "any other (or no) token -> 401"}}},
 		{name: "token: ratelimit-token", run: userForToken("ratelimit-token"), want: provider.ErrUnavailable,
@@ -556,6 +610,11 @@ func TestAgainstWireMock(t *testing.T) {
 		{"patch of password without connection", "PATCH", userURL(jo), mgmtAuth, `{"password":"x"}`, 400, "without connection"},
 		{"ticket without user_id", "POST", "/api/v2/tickets/password-change", mgmtAuth, `{"result_url":"https://example.com"}`, 400, "no user_id"},
 		{"userinfo without a token", "GET", "/userinfo", "", "", 401, "any other (or no) token"},
+		// What Auth0's search refuses, the mock refuses: more than 100 a page, past the first 1000
+		// matches, the retired search engines.
+		{"search with per_page 101", "GET", pageURL("email:x*", "101", "0"), mgmtAuth, "", 400, "per_page above 100"},
+		{"search past the first 1000 matches", "GET", pageURL("email:x*", "100", "10"), mgmtAuth, "", 400, "beyond the first 1000"},
+		{"search with search_engine v2", "GET", "/api/v2/users?" + url.Values{"q": {"email:x*"}, "search_engine": {"v2"}}.Encode(), mgmtAuth, "", 400, "other than v3"},
 	}
 	for _, g := range guards {
 		t.Run("guard: "+g.name, func(t *testing.T) {

@@ -160,21 +160,51 @@ func (c *Client) FindByEmail(ctx context.Context, email string) (provider.User, 
 
 // Search reads GET /api/v2/users with a Lucene query (search engine v3): every non-empty field
 // of q is a prefix match, and only users of Config.Connection are asked for. Results are
-// eventually consistent (Auth0 indexes asynchronously).
+// eventually consistent (Auth0 indexes asynchronously). Pages are read until q.Limit users are
+// found, a page comes back short, or Auth0's bound is reached: search answers only the first
+// 1000 matches (page × per_page must stay below 1000), so q.Limit <= 0 means those 1000.
 func (c *Client) Search(ctx context.Context, q provider.Query) ([]provider.User, error) {
 	const op = "search users"
-	perPage := q.Limit
-	if perPage <= 0 {
-		perPage = defaultPerPage
+	want := q.Limit
+	if want <= 0 || want > maxSearchResults {
+		want = maxSearchResults
 	}
-	perPage = min(perPage, maxPerPage)
+	perPage := min(want, maxPerPage)
+	query := searchQuery(c.cfg.Connection, q)
+	var out []provider.User
+	for page := 0; len(out) < want && page*perPage < maxSearchResults; page++ {
+		users, err := c.searchPage(ctx, op, query, page, perPage)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			pu, err := u.toProvider(op, http.StatusOK)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, pu)
+		}
+		if len(users) < perPage {
+			break
+		}
+	}
+	if len(out) > want {
+		out = out[:want]
+	}
+	if out == nil {
+		out = []provider.User{}
+	}
+	return out, nil
+}
+
+func (c *Client) searchPage(ctx context.Context, op, query string, page, perPage int) ([]user, error) {
 	resp, err := c.management(ctx, httpx.Request{
 		Op: op, Method: http.MethodGet, Path: "/api/v2/users",
 		Query: url.Values{
-			"q":             {searchQuery(c.cfg.Connection, q)},
+			"q":             {query},
 			"search_engine": {"v3"},
 			"per_page":      {strconv.Itoa(perPage)},
-			"page":          {"0"},
+			"page":          {strconv.Itoa(page)},
 		},
 		Idempotent: true,
 	})
@@ -188,15 +218,7 @@ func (c *Client) Search(ctx context.Context, q provider.Query) ([]provider.User,
 	if err := resp.Decode(Name, op, &users); err != nil {
 		return nil, err
 	}
-	out := make([]provider.User, 0, len(users))
-	for _, u := range users {
-		pu, err := u.toProvider(op, resp.Status)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, pu)
-	}
-	return out, nil
+	return users, nil
 }
 
 // searchQuery builds the Lucene query. User input is escaped character by character, so that a

@@ -11,9 +11,10 @@ import (
 )
 
 // include is what the adapter asks getAccountInfo, register and login to return: the profile,
-// the custom data (metadata), the login ids and emails (to know the login id for resetPassword)
-// and isLockedOut (part of Blocked).
-const include = "profile,data,loginIDs,emails,isLockedOut"
+// the custom data (metadata), the login ids and emails (to know the login id for resetPassword).
+// Not isLockedOut: SAP deprecated it in favour of lockedUntil, which every account carries
+// without being asked for, and a value the API does not document must not be sent.
+const include = "profile,data,loginIDs,emails"
 
 // account is a Gigya account object as getAccountInfo, register, login and search return it.
 type account struct {
@@ -26,8 +27,11 @@ type account struct {
 	Data       map[string]json.RawMessage `json:"data"`
 	IsVerified bool                       `json:"isVerified"`
 	// IsActive is absent when include does not cover it; absent means active.
-	IsActive    *bool  `json:"isActive"`
-	IsLockedOut bool   `json:"isLockedOut"`
+	IsActive *bool `json:"isActive"`
+	// IsLockedOut is deprecated and no longer asked for; read still in case a site sends it.
+	IsLockedOut bool `json:"isLockedOut"`
+	// LockedUntil is when an account locked by the lockout policy or an RBA rule may log in
+	// again; SAP names it the replacement of isLockedOut.
 	LockedUntil string `json:"lockedUntil"`
 	LoginIDs    struct {
 		Emails           []string `json:"emails"`

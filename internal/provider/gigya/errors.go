@@ -12,6 +12,7 @@ const (
 	invalidParameterValue  = 400006
 	validationFailed       = 400009
 	oldPasswordUsed        = 401030
+	unverifiedUser         = 403013 // "Unverified user": the site's policy wants a verified email first
 	unauthorizedUser       = 403005 // "UID not valid for this site": Gigya's answer for an unknown UID
 	invalidLoginID         = 403042 // wrong password or unknown login id
 	loginIDDoesNotExist    = 403047 // resetPassword for an unknown login id
@@ -43,7 +44,8 @@ var kinds = map[int]error{
 	403043:                 provider.ErrUserExists, // login identifier exists (belongs to another account)
 	409001:                 provider.ErrUserExists, // identity exists
 
-	400028: provider.ErrNotVerified, // email not verified
+	400028:         provider.ErrNotVerified, // email not verified
+	unverifiedUser: provider.ErrNotVerified, // login to an account whose email the site requires verified
 
 	invalidLoginID:  provider.ErrInvalidCredentials,
 	oldPasswordUsed: provider.ErrRejected, // a password of the history: refused by the policy

@@ -123,6 +123,10 @@ type call struct {
 	// accept lists non-zero errorCodes that still carry the payload the caller wants
 	// (register's 206002: the account exists, only its email is unverified).
 	accept []int
+	// endUser calls act for an end user whose IP, when known, goes along as clientContext
+	// ({"clientIP":"…"}), so that Gigya's lockout and risk-based rules count that user's
+	// attempts and not every user's against this service's address.
+	endUser bool
 }
 
 // envelope is the part of every Gigya answer the adapter reads (providers.md 2.2).
@@ -146,6 +150,9 @@ func (c *Client) do(ctx context.Context, r call, out any) (int, error) {
 		form[k] = v
 	}
 	form.Set("apiKey", c.apiKey)
+	if ip := provider.EndUserIP(ctx); r.endUser && ip != "" {
+		form.Set("clientContext", jsonParam(map[string]string{"clientIP": ip}))
+	}
 	if !r.session {
 		form.Set("userKey", c.userKey)
 		form.Set("secret", c.secret)

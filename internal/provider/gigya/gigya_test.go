@@ -370,10 +370,10 @@ func TestSearch(t *testing.T) {
 			`SELECT * FROM accounts WHERE profile.firstName CONTAINS "Jo" AND profile.lastName CONTAINS "O\"Neil" LIMIT 5`,
 			[]answer{ok(two)}, []string{"uid-jo", "uid-2"}, nil},
 		{"email filters the results exactly", provider.Query{Email: "jo@example.com", FirstName: "Jo"},
-			`SELECT * FROM accounts WHERE profile.email CONTAINS "jo@example.com" AND profile.firstName CONTAINS "Jo"`,
+			`SELECT * FROM accounts WHERE profile.email CONTAINS "jo@example.com" AND profile.firstName CONTAINS "Jo" LIMIT 300`,
 			[]answer{ok(two)}, []string{"uid-jo"}, nil},
-		{"no filter", provider.Query{}, `SELECT * FROM accounts`, []answer{ok(`"results":[]`)}, []string{}, nil},
-		{"limit too large for Gigya", provider.Query{Limit: 100000}, `SELECT * FROM accounts LIMIT 100000`,
+		{"no filter: batches of Gigya's default 300", provider.Query{}, `SELECT * FROM accounts LIMIT 300`, []answer{ok(`"results":[]`)}, []string{}, nil},
+		{"a limit beyond the bound is the bound, in batches", provider.Query{Limit: 100000}, `SELECT * FROM accounts LIMIT 300`,
 			[]answer{fail(400006, "")}, nil, provider.ErrRejected},
 	}
 	for _, tt := range tests {
@@ -381,7 +381,7 @@ func TestSearch(t *testing.T) {
 			c, f := newFake(t, map[string][]answer{"search": tt.answers}, httpx.Config{})
 			users, err := c.Search(context.Background(), tt.q)
 			checkErr(t, err, tt.kind)
-			f.check(t, []want{{"search", map[string]string{"query": tt.query}}})
+			f.check(t, []want{{"search", map[string]string{"query": tt.query, "openCursor": "true"}}})
 			if tt.kind != nil {
 				return
 			}
@@ -391,6 +391,74 @@ func TestSearch(t *testing.T) {
 			}
 			if !reflect.DeepEqual(ids, tt.ids) {
 				t.Errorf("ids %v, want %v", ids, tt.ids)
+			}
+		})
+	}
+}
+
+// batch is an accounts.search answer of n accounts from first, with the cursor of the next batch
+// ("" for the last one), shaped as SAP documents it (results, objectsCount, totalCount,
+// nextCursorId).
+func batch(first, n, total int, next string) answer {
+	var b strings.Builder
+	b.WriteString(`"results":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"UID":"%032x","profile":{"email":"u%d@example.com","lastName":"Smith"},"isVerified":true}`, first+i, first+i)
+	}
+	fmt.Fprintf(&b, `],"objectsCount":%d,"totalCount":%d`, n, total)
+	if next != "" {
+		fmt.Fprintf(&b, `,"nextCursorId":%q`, next)
+	}
+	return ok(b.String())
+}
+
+func TestSearchCursor(t *testing.T) {
+	first := want{"search", map[string]string{"query": `SELECT * FROM accounts WHERE profile.lastName CONTAINS "Smith" LIMIT 300`, "openCursor": "true"}}
+	next := func(id string) want { return want{"search", map[string]string{"cursorId": id}} }
+	endless := make([]answer, 0, 4)
+	for i := range 4 {
+		endless = append(endless, batch(i*300, 300, 5000, fmt.Sprintf("cur-%d", i+1)))
+	}
+	// A cursor that hands out one account a batch and never ends.
+	var trickle []answer
+	trickleWants := []want{first}
+	for i := range 25 {
+		trickle = append(trickle, batch(i, 1, 5000, fmt.Sprintf("cur-%d", i+1)))
+		if i < 19 {
+			trickleWants = append(trickleWants, next(fmt.Sprintf("cur-%d", i+1)))
+		}
+	}
+	tests := []struct {
+		name    string
+		limit   int
+		answers []answer
+		wants   []want
+		users   int
+	}{
+		{"one batch without a cursor is the end", 0, []answer{batch(0, 12, 12, "")}, []want{first}, 12},
+		{"read to the end of the cursor", 0, []answer{batch(0, 300, 450, "cur-1"), batch(300, 150, 450, "")}, []want{first, next("cur-1")}, 450},
+		{"an empty batch ends even with a cursor", 0, []answer{batch(0, 300, 300, "cur-1"), batch(300, 0, 300, "cur-2")}, []want{first, next("cur-1")}, 300},
+		{"bounded at 1000 accounts", 0, endless, []want{first, next("cur-1"), next("cur-2"), next("cur-3")}, 1000},
+		{"bounded at 20 batches", 0, trickle, trickleWants, 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, f := newFake(t, map[string][]answer{"search": tt.answers}, httpx.Config{})
+			users, err := c.Search(context.Background(), provider.Query{LastName: "Smith", Limit: tt.limit})
+			checkErr(t, err, nil)
+			f.check(t, tt.wants)
+			if len(users) != tt.users {
+				t.Fatalf("%d users, want %d", len(users), tt.users)
+			}
+			seen := map[string]bool{}
+			for _, u := range users {
+				if seen[u.ID] {
+					t.Fatalf("%s twice", u.ID)
+				}
+				seen[u.ID] = true
 			}
 		})
 	}
@@ -575,6 +643,9 @@ func TestLogin(t *testing.T) {
 		{"unknown login id 403047", "Passw0rd!", []answer{fail(403047, "")}, []want{login}, provider.ErrInvalidCredentials, provider.Session{}},
 		{"pending verification 206002", "Passw0rd!", []answer{fail(206002, `"regToken":"RT1_x"`)}, []want{login}, provider.ErrNotVerified, provider.Session{}},
 		{"disabled 403041", "Passw0rd!", []answer{fail(403041, "")}, []want{login}, provider.ErrBlocked, provider.Session{}},
+		// A site that requires a verified email refuses the login of an unverified account.
+		{"unverified user 403013", "Passw0rd!", []answer{{body: `{"callId":"9c3bd1d7a2b34e1f8d0c6a5b4e3f2a1d","errorCode":403013,"errorDetails":"Unverified user","errorMessage":"Unverified user","apiVersion":2,"statusCode":403,"statusReason":"Forbidden","time":"2025-03-04T10:11:12.131Z"}`}},
+			[]want{login}, provider.ErrNotVerified, provider.Session{}},
 		{"locked out 403120", "Passw0rd!", []answer{fail(403120, "")}, []want{login}, provider.ErrBlocked, provider.Session{}},
 		{"captcha required 401020", "Passw0rd!", []answer{fail(401020, "")}, []want{login}, provider.ErrBlocked, provider.Session{}},
 		{"server error: never retried", "Passw0rd!", []answer{fail(500001, "")}, []want{login}, provider.ErrUnavailable, provider.Session{}},
@@ -795,4 +866,68 @@ func TestJSONFieldsAreNotHTMLEscaped(t *testing.T) {
 	if got := f.calls[0].form.Get("profile"); got != `{"firstName":"a<b>&c"}` {
 		t.Errorf("profile %s", got)
 	}
+}
+
+// TestIncludeHoldsOnlyDocumentedValues pins what include asks for against SAP's lists of the
+// values getAccountInfo, accounts.login and accounts.register accept. isLockedOut is deprecated
+// (lockedUntil replaces it and comes without being asked for), so it is not sent.
+func TestIncludeHoldsOnlyDocumentedValues(t *testing.T) {
+	documented := map[string][]string{
+		"accounts.getAccountInfo": {"identities-active", "identities-all", "identities-global", "loginIDs", "emails", "profile", "data",
+			"memberships", "password", "lastLoginLocation", "regSource", "irank", "rba", "subscriptions", "userInfo", "preferences", "groups", "internal", "customIdentifiers"},
+		"accounts.login":    {"identities-active", "identities-all", "loginIDs", "emails", "profile", "data", "missing-required-fields", "preferences", "subscriptions", "groups", "id_token"},
+		"accounts.register": {"identities-active", "identities-all", "loginIDs", "emails", "profile", "data", "missing-required-fields", "preferences", "subscriptions", "groups", "id_token"},
+	}
+	if include != "profile,data,loginIDs,emails" {
+		t.Errorf("include = %q", include)
+	}
+	for method, values := range documented {
+		for _, v := range strings.Split(include, ",") {
+			found := false
+			for _, d := range values {
+				found = found || d == v
+			}
+			if !found {
+				t.Errorf("%s: include value %q is not documented", method, v)
+			}
+		}
+	}
+}
+
+// TestClientContextCarriesTheEndUserIP: accounts.login and accounts.register send the end user's
+// IP as clientContext {"clientIP":…}, so Gigya's lockout and RBA rules count per user; the other
+// calls are the service's own and send none.
+func TestClientContextCarriesTheEndUserIP(t *testing.T) {
+	login := func(ctxJSON string) want {
+		w := want{"login", map[string]string{"loginID": "jo@example.com", "password": "Passw0rd!", "include": include}}
+		if ctxJSON != "" {
+			w.form["clientContext"] = ctxJSON
+		}
+		return w
+	}
+	for _, tt := range []struct{ ip, want string }{
+		{"203.0.113.7", `{"clientIP":"203.0.113.7"}`},
+		{"2001:db8::7", `{"clientIP":"2001:db8::7"}`},
+		{"", ""},
+		{`1.2.3.4","x":"y`, ""}, // not an address: never reaches the JSON
+	} {
+		c, f := newFake(t, map[string][]answer{"login": {ok(`"UID":"uid-jo"`)}}, httpx.Config{})
+		if _, err := c.Login(provider.WithEndUserIP(context.Background(), tt.ip), "jo@example.com", "Passw0rd!"); err != nil {
+			t.Fatal(err)
+		}
+		f.check(t, []want{login(tt.want)})
+	}
+
+	c, f := newFake(t, map[string][]answer{
+		"initRegistration": {ok(`"regToken":"RT1_abc"`)},
+		"register":         {ok(`"UID":"uid-new","profile":{"email":"jo@example.com"}`)},
+	}, httpx.Config{})
+	if _, err := c.Create(provider.WithEndUserIP(context.Background(), "203.0.113.7"), provider.NewUser{Email: "jo@example.com", Password: "Passw0rd!"}); err != nil {
+		t.Fatal(err)
+	}
+	f.check(t, []want{{"initRegistration", nil}, {"register", map[string]string{
+		"regToken": "RT1_abc", "email": "jo@example.com", "password": "Passw0rd!",
+		"profile": `{"email":"jo@example.com"}`, "finalizeRegistration": "true", "include": include,
+		"clientContext": `{"clientIP":"203.0.113.7"}`,
+	}}})
 }

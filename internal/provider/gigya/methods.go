@@ -49,11 +49,23 @@ func (c *Client) GetUser(ctx context.Context, id string) (provider.User, error) 
 	return a.user(time.Now()), nil
 }
 
-// searchResult is accounts.search's payload.
+// searchResult is accounts.search's payload; nextCursorId is there while more batches follow.
 type searchResult struct {
-	Results []account `json:"results"`
+	Results      []account `json:"results"`
+	NextCursorID string    `json:"nextCursorId"`
 }
 
+// Bounds of a cursor search. A batch is at most Gigya's default page of 300 accounts (full
+// accounts can be kilobytes each, and an answer is read up to 1 MiB); a search stops after
+// maxSearchResults matches or maxSearchBatches batches, whichever comes first, so a cursor that
+// never ends cannot keep a request busy.
+const (
+	maxSearchBatch   = 300
+	maxSearchResults = 1000
+	maxSearchBatches = 20
+)
+
+// search runs q once, without a cursor: for lookups that expect a handful of rows.
 func (c *Client) search(ctx context.Context, q provider.Query) ([]account, error) {
 	query, err := searchQuery("accounts.search", q)
 	if err != nil {
@@ -67,6 +79,43 @@ func (c *Client) search(ctx context.Context, q provider.Query) ([]account, error
 		return nil, err
 	}
 	return r.Results, nil
+}
+
+// searchAll runs q with a cursor (openCursor=true, then each batch's nextCursorId alone, as SAP
+// requires) until keep has accepted want accounts, the cursor ends, or the bounds are reached.
+// Retrying a batch with the same cursorId is allowed by Gigya ("resend the same cursorID"), so
+// batches are idempotent.
+func (c *Client) searchAll(ctx context.Context, q provider.Query, keep func(*account) bool) ([]account, error) {
+	want := q.Limit
+	if want <= 0 || want > maxSearchResults {
+		want = maxSearchResults
+	}
+	q.Limit = min(want, maxSearchBatch)
+	query, err := searchQuery("accounts.search", q)
+	if err != nil {
+		return nil, err
+	}
+	params := url.Values{"query": {query}, "openCursor": {"true"}}
+	var out []account
+	for batch := 0; batch < maxSearchBatches; batch++ {
+		var r searchResult
+		if _, err := c.do(ctx, call{method: "search", idempotent: true, params: params}, &r); err != nil {
+			return nil, err
+		}
+		for i := range r.Results {
+			if keep(&r.Results[i]) {
+				out = append(out, r.Results[i])
+				if len(out) == want {
+					return out, nil
+				}
+			}
+		}
+		if r.NextCursorID == "" || len(r.Results) == 0 {
+			break
+		}
+		params = url.Values{"cursorId": {r.NextCursorID}}
+	}
+	return out, nil
 }
 
 // FindByEmail is accounts.search on profile.email. The results are checked again here, so a
@@ -87,19 +136,16 @@ func (c *Client) FindByEmail(ctx context.Context, email string) (provider.User, 
 	return provider.User{}, provider.Errorf(Name, "accounts.search", provider.ErrNotFound, 200, "no account with that email")
 }
 
-// Search is accounts.search; see searchQuery for how each field matches. Without a Limit,
-// Gigya's default page size applies.
+// Search is accounts.search with a cursor, read to the end of the matches or to q.Limit
+// (maxSearchResults when q.Limit <= 0); see searchQuery for how each field matches.
 func (c *Client) Search(ctx context.Context, q provider.Query) ([]provider.User, error) {
-	found, err := c.search(ctx, q)
+	found, err := c.searchAll(ctx, q, func(a *account) bool { return q.Email == "" || a.hasEmail(q.Email) })
 	if err != nil {
 		return nil, err
 	}
 	now := time.Now()
 	users := make([]provider.User, 0, len(found))
 	for i := range found {
-		if q.Email != "" && !found[i].hasEmail(q.Email) {
-			continue
-		}
 		users = append(users, found[i].user(now))
 	}
 	return users, nil
@@ -157,7 +203,7 @@ func (c *Client) Create(ctx context.Context, u provider.NewUser) (provider.User,
 	}
 	// Never retried: a replayed register after a lost answer fails as "exists".
 	code, err := c.do(ctx, call{
-		method: "register", params: params,
+		method: "register", params: params, endUser: true,
 		accept: []int{pendingVerification, pendingRegistration},
 	}, &created)
 	if err != nil {
@@ -289,7 +335,7 @@ func (c *Client) Login(ctx context.Context, loginName, password string) (provide
 		} `json:"sessionInfo"`
 	}
 	if _, err := c.do(ctx, call{
-		method: "login", kinds: loginKinds,
+		method: "login", kinds: loginKinds, endUser: true,
 		params: url.Values{"loginID": {loginName}, "password": {password}, "include": {include}},
 	}, &r); err != nil {
 		return provider.Session{}, err

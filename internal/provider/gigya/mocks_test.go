@@ -220,7 +220,59 @@ func TestMockFindAndSearch(t *testing.T) {
 		{name: "search by email and last name", run: search(provider.Query{Email: "exists@example.com", LastName: "User"}), calls: []string{"search"},
 			check: ids(mockUID("exists@example.com"))},
 		{name: "search without hits", run: search(provider.Query{FirstName: "Nobody"}), calls: []string{"search"}, check: ids()},
+		{name: "search through the cursor to its end (100, then 50)", run: search(provider.Query{LastName: "Paged"}), calls: []string{"search", "search"},
+			check: func(t *testing.T, got any, forms []url.Values) {
+				if n := len(got.([]provider.User)); n != 150 {
+					t.Errorf("%d users, want 150", n)
+				}
+				if forms[0].Get("openCursor") != "true" || forms[1].Get("cursorId") != "cur-paged-1" || forms[1].Has("query") {
+					t.Errorf("forms %v: want openCursor with the query, then the cursorId alone", forms)
+				}
+			}},
 	})
+}
+
+// TestMockRefusesWhatGigyaRefuses sends by hand what the adapter never sends, so that the stubs
+// that refuse it are verified too: each answers Gigya's own error.
+func TestMockRefusesWhatGigyaRefuses(t *testing.T) {
+	base := mockTarget(t)
+	creds := func(kv ...string) url.Values {
+		v := url.Values{"apiKey": {mockAPIKey}, "userKey": {mockUserKey}, "secret": {mockSecret}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+	for _, tt := range []struct {
+		name, method string
+		form         url.Values
+		code         int
+	}{
+		{"the deprecated include isLockedOut on register", "register", creds("regToken", "RT1_x", "email", "jo@example.com", "password", "Passw0rd!", "include", "profile,data,isLockedOut"), 400006},
+		{"an unknown include on getAccountInfo", "getAccountInfo", creds("UID", mockUID("jo@example.com"), "include", "profile,everything"), 400006},
+		{"an unknown include on login", "login", creds("loginID", "jo@example.com", "password", "Passw0rd!", "include", "isLockedOut"), 400006},
+		{"cursorId together with query", "search", creds("query", "SELECT * FROM accounts", "cursorId", "cur-paged-1"), 400006},
+		{"a cursor batch above 1000", "search", creds("query", "SELECT * FROM accounts LIMIT 5000", "openCursor", "true"), 400006},
+		{"an unknown cursor", "search", creds("cursorId", "cur-gone"), 400006},
+		{"the documented include is accepted", "getAccountInfo", creds("UID", mockUID("jo@example.com"), "include", include), 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mockServer(t, base, httpx.Config{})
+			resp, err := http.PostForm(base+"/accounts."+tt.method, tt.form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, _, err := decode("test", &httpx.Response{Status: resp.StatusCode, Body: body})
+			if err != nil || code != tt.code {
+				t.Errorf("errorCode %d (%v), want %d: %s", code, err, tt.code, body)
+			}
+		})
+	}
 }
 
 func create(u provider.NewUser) func(context.Context, *Client) (any, error) {
@@ -379,6 +431,14 @@ func TestMockLoginAndToken(t *testing.T) {
 		{name: "wrong-password", run: login("jane@example.com", "wrong-password"), kind: provider.ErrInvalidCredentials, calls: []string{"login"}},
 		{name: "unknown@example.com", run: login("unknown@example.com", "Passw0rd!"), kind: provider.ErrInvalidCredentials, calls: []string{"login"}},
 		{name: "unverified*: 206002", run: login("unverified.jane@example.com", "Passw0rd!"), kind: provider.ErrNotVerified, calls: []string{"login"}},
+		{name: "needsverification*: 403013 unverified user", run: login("needsverification@example.com", "Passw0rd!"), kind: provider.ErrNotVerified, calls: []string{"login"}},
+		{name: "the end user's IP travels as clientContext", run: func(ctx context.Context, c *Client) (any, error) {
+			return c.Login(provider.WithEndUserIP(ctx, "203.0.113.7"), "jane@example.com", "Passw0rd!")
+		}, calls: []string{"login"}, check: func(t *testing.T, _ any, forms []url.Values) {
+			if got := forms[0].Get("clientContext"); got != `{"clientIP":"203.0.113.7"}` {
+				t.Errorf("clientContext %q", got)
+			}
+		}},
 		{name: "disabled@example.com: 403041", run: login("disabled@example.com", "Passw0rd!"), kind: provider.ErrBlocked, calls: []string{"login"}},
 		{name: "locked@example.com: 403120", run: login("locked@example.com", "Passw0rd!"), kind: provider.ErrBlocked, calls: []string{"login"}},
 		{name: "servererror: never retried", run: login("servererror@example.com", "Passw0rd!"), kind: provider.ErrUnavailable, calls: []string{"login"}},

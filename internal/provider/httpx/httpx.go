@@ -1,7 +1,7 @@
 // Package httpx is the HTTP plumbing the provider adapters share: a timeout on every attempt,
 // retries of idempotent calls only (5xx, 429, broken connections) with exponential backoff and
-// jitter honouring Retry-After, bounded bodies, and no logging at all (URLs and bodies can hold
-// emails, passwords and tokens).
+// jitter honouring Retry-After and X-RateLimit-Reset, bounded bodies, and no logging at all (URLs
+// and bodies can hold emails, passwords and tokens).
 package httpx
 
 import (
@@ -31,7 +31,8 @@ type Config struct {
 	Timeout time.Duration
 	// MaxRetries is how often an idempotent call is retried; default 2, negative for none.
 	MaxRetries int
-	// MaxRetryWait caps a Retry-After the provider asks for; longer waits give up instead.
+	// MaxRetryWait caps a Retry-After (or X-RateLimit-Reset) the provider asks for; longer
+	// waits give up at once instead, reporting the wait in provider.Error.RetryAfter.
 	MaxRetryWait time.Duration
 	// Transport replaces http.DefaultTransport (tests).
 	Transport http.RoundTripper
@@ -51,6 +52,7 @@ type Client struct {
 	base     *url.URL
 	retrying *retryablehttp.Client
 	once     *retryablehttp.Client
+	now      func() time.Time
 }
 
 // New builds a client for the provider named providerName (used in errors).
@@ -82,58 +84,83 @@ func New(providerName string, cfg Config) (*Client, error) {
 		c.RetryMax = retries
 		c.RetryWaitMin = 100 * time.Millisecond
 		c.RetryWaitMax = cfg.MaxRetryWait
-		c.CheckRetry = checkRetry(cfg.MaxRetryWait)
-		c.Backoff = backoff
+		c.CheckRetry = checkRetry(cfg.MaxRetryWait, time.Now)
+		c.Backoff = backoff(time.Now)
 		// After the last attempt, hand the response (or the error) back instead of wrapping it.
 		c.ErrorHandler = retryablehttp.PassthroughErrorHandler
 		return c
 	}
-	return &Client{provider: providerName, base: base, retrying: mk(cfg.MaxRetries), once: mk(0)}, nil
+	return &Client{provider: providerName, base: base, retrying: mk(cfg.MaxRetries), once: mk(0), now: time.Now}, nil
 }
 
-// checkRetry retries broken connections, 429 and 5xx, but not a 429/503 whose Retry-After is
-// longer than maxWait: waiting that long would outlast the caller's patience anyway.
-func checkRetry(maxWait time.Duration) retryablehttp.CheckRetry {
+// checkRetry retries broken connections, 429 and 5xx, but not a 429/503 that asks for a longer
+// wait than maxWait or than the caller's deadline leaves: waiting that long would outlast the
+// caller's patience anyway, and retrying earlier than asked only counts against the limit again.
+func checkRetry(maxWait time.Duration, now func() time.Time) retryablehttp.CheckRetry {
 	return func(ctx context.Context, resp *http.Response, err error) (bool, error) {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
-		if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-			if wait, ok := retryAfter(resp); ok && wait > maxWait {
-				return false, nil
+		if resp != nil && throttled(resp.StatusCode) {
+			if wait, ok := retryAfter(resp, now()); ok {
+				if wait > maxWait {
+					return false, nil
+				}
+				if deadline, ok := ctx.Deadline(); ok && deadline.Sub(now()) <= wait {
+					return false, nil
+				}
 			}
 		}
 		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 	}
 }
 
-// backoff is exponential with full jitter between minWait and the doubled ceiling, or the
-// provider's Retry-After (capped at maxWait).
-func backoff(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
-	if resp != nil {
-		if wait, ok := retryAfter(resp); ok {
-			return min(wait, maxWait)
-		}
-	}
-	ceiling := min(maxWait, minWait<<min(attempt, 16))
-	if ceiling <= minWait {
-		return minWait
-	}
-	return minWait + rand.N(ceiling-minWait)
+func throttled(status int) bool {
+	return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
 }
 
-func retryAfter(resp *http.Response) (time.Duration, bool) {
-	v := resp.Header.Get("Retry-After")
-	if v == "" {
-		return 0, false
+// backoff is exponential with full jitter between minWait and the doubled ceiling, or exactly
+// the wait the provider asked for (checkRetry has already refused waits beyond maxWait).
+func backoff(now func() time.Time) retryablehttp.Backoff {
+	return func(minWait, maxWait time.Duration, attempt int, resp *http.Response) time.Duration {
+		if resp != nil && throttled(resp.StatusCode) {
+			if wait, ok := retryAfter(resp, now()); ok {
+				return min(wait, maxWait)
+			}
+		}
+		ceiling := min(maxWait, minWait<<min(attempt, 16))
+		if ceiling <= minWait {
+			return minWait
+		}
+		return minWait + rand.N(ceiling-minWait)
 	}
-	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second, true
+}
+
+// retryAfter is how long a throttled answer asks the caller to wait: Retry-After (seconds or an
+// HTTP date) when present, else X-RateLimit-Reset, the Unix time in seconds at which the bucket
+// refills. Auth0 documents only the X-RateLimit-* headers on its 429s, so without the second
+// rule its limits were retried within milliseconds, each retry hitting the empty bucket again.
+func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
+	if v := strings.TrimSpace(resp.Header.Get("Retry-After")); v != "" {
+		if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+			return time.Duration(secs) * time.Second, true
+		}
+		if at, err := http.ParseTime(v); err == nil {
+			return max(at.Sub(now), 0), true
+		}
 	}
-	if at, err := http.ParseTime(v); err == nil {
-		return max(time.Until(at), 0), true
+	if v := strings.TrimSpace(resp.Header.Get("X-RateLimit-Reset")); v != "" {
+		if epoch, err := strconv.ParseInt(v, 10, 64); err == nil && epoch > 0 {
+			return max(time.Unix(epoch, 0).Sub(now), 0), true
+		}
 	}
 	return 0, false
+}
+
+// RetryAfterSeconds rounds a wait up to the whole seconds of a Retry-After header, at least 1.
+func RetryAfterSeconds(d time.Duration) int {
+	secs := int((d + time.Second - 1) / time.Second)
+	return max(secs, 1)
 }
 
 // Request is one call to the provider.
@@ -227,7 +254,14 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	}
 	out := &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-		return out, provider.Errorf(c.provider, req.Op, provider.ErrUnavailable, resp.StatusCode, "the provider kept failing")
+		e := &provider.Error{Provider: c.provider, Op: req.Op, Kind: provider.ErrUnavailable, Status: resp.StatusCode, Detail: "the provider kept failing"}
+		if throttled(resp.StatusCode) {
+			if wait, ok := retryAfter(resp, c.now()); ok && wait > 0 {
+				e.Detail = "the provider asked to wait"
+				e.RetryAfter = wait
+			}
+		}
+		return out, e
 	}
 	return out, nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -106,5 +108,105 @@ func TestErrorsDoNotQuoteTheURL(t *testing.T) {
 	}
 	if got := err.Error(); got != "Test find: provider unavailable: connection failed" {
 		t.Errorf("error %q", got)
+	}
+}
+
+// auth0Limited answers its first request with Auth0's documented 429: no Retry-After, only
+// X-RateLimit-Limit/Remaining/Reset (reset = Unix seconds when the bucket refills), and
+// records when each request arrived.
+func auth0Limited(t *testing.T, reset func() int64) (*httptest.Server, func() []time.Time) {
+	t.Helper()
+	var mu sync.Mutex
+	var at []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		at = append(at, time.Now())
+		n := len(at)
+		mu.Unlock()
+		if n == 1 {
+			w.Header().Set("X-RateLimit-Limit", "50")
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset(), 10))
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}`))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]time.Time(nil), at...)
+	}
+}
+
+func TestRateLimitReset(t *testing.T) {
+	tests := []struct {
+		name          string
+		resetIn       time.Duration // X-RateLimit-Reset relative to now, rounded up to a second
+		maxRetryWait  time.Duration
+		deadline      time.Duration // 0: no deadline on the caller's context
+		wantCalls     int
+		wantErr       error
+		wantRetryMin  time.Duration // bounds of the E503's RetryAfter when the wait is refused
+		wantRetryMax  time.Duration
+		notBeforeNext bool // the retry must not come before the reset second
+	}{
+		{name: "reset within the budget: waited for, then retried", resetIn: time.Second, maxRetryWait: 3 * time.Second, wantCalls: 2, notBeforeNext: true},
+		{name: "reset already past: retried at once", resetIn: -5 * time.Second, maxRetryWait: 2 * time.Second, wantCalls: 2},
+		{name: "reset beyond the budget: no retry, the wait is reported", resetIn: 60 * time.Second, maxRetryWait: 2 * time.Second,
+			wantCalls: 1, wantErr: provider.ErrUnavailable, wantRetryMin: 58 * time.Second, wantRetryMax: 61 * time.Second},
+		{name: "reset beyond the caller's deadline: no retry", resetIn: 2 * time.Second, maxRetryWait: 5 * time.Second, deadline: 500 * time.Millisecond,
+			wantCalls: 1, wantErr: provider.ErrUnavailable, wantRetryMin: time.Second, wantRetryMax: 3 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var reset int64
+			srv, arrivals := auth0Limited(t, func() int64 {
+				reset = time.Now().Add(tt.resetIn).Add(time.Second - 1).Truncate(time.Second).Unix()
+				return reset
+			})
+			c := client(t, srv.URL, httpx.Config{MaxRetryWait: tt.maxRetryWait})
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+			_, err := c.Do(ctx, httpx.Request{Op: "get user", Method: http.MethodGet, Path: "/api/v2/users/x", Idempotent: true})
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("err %v, want %v", err, tt.wantErr)
+			}
+			got := arrivals()
+			if len(got) != tt.wantCalls {
+				t.Fatalf("%d calls, want %d", len(got), tt.wantCalls)
+			}
+			if tt.notBeforeNext && got[1].Before(time.Unix(reset, 0)) {
+				t.Errorf("retried at %s, before X-RateLimit-Reset %s", got[1].Format(time.StampMilli), time.Unix(reset, 0).Format(time.StampMilli))
+			}
+			if tt.wantErr != nil {
+				var pe *provider.Error
+				if !errors.As(err, &pe) {
+					t.Fatalf("err %T is not a *provider.Error", err)
+				}
+				if pe.RetryAfter < tt.wantRetryMin || pe.RetryAfter > tt.wantRetryMax {
+					t.Errorf("RetryAfter %s, want between %s and %s", pe.RetryAfter, tt.wantRetryMin, tt.wantRetryMax)
+				}
+			}
+		})
+	}
+}
+
+func TestRetryAfterSeconds(t *testing.T) {
+	for _, tt := range []struct {
+		in   time.Duration
+		want int
+	}{{0, 1}, {time.Millisecond, 1}, {time.Second, 1}, {1001 * time.Millisecond, 2}, {59500 * time.Millisecond, 60}} {
+		if got := httpx.RetryAfterSeconds(tt.in); got != tt.want {
+			t.Errorf("RetryAfterSeconds(%s) = %d, want %d", tt.in, got, tt.want)
+		}
 	}
 }
