@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"usersorchestrator/internal/registration"
+	"usersorchestrator/internal/registration/storetest"
 	"usersorchestrator/internal/tenant"
 )
 
@@ -119,66 +120,7 @@ func BenchmarkRecordEvents(b *testing.B) {
 	}
 }
 
-// BenchmarkPruneEvents deletes 100k read events past retention, in batches of 1000 as the pruner
-// does, from a table that also holds 100k change events of the same age that it keeps. It reports
-// the rows deleted per second and the longest batch: how long one DELETE holds the write lock,
-// which a request writing meanwhile waits at worst.
+// BenchmarkPruneEvents: see storetest.BenchPruneEvents.
 func BenchmarkPruneEvents(b *testing.B) {
-	for _, batch := range []int{250, 1000} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) { benchmarkPruneEvents(b, batch) })
-	}
-}
-
-func benchmarkPruneEvents(b *testing.B, batch int) {
-	const rows = 100_000
-	cutoff := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	reads := []string{"SUBSCRIBE_USER_GET", "SUBSCRIBE_USER_GETBYID"}
-	var (
-		deleted    int64
-		elapsed    time.Duration
-		slowest    time.Duration
-		statements int
-	)
-	for b.Loop() {
-		b.StopTimer()
-		s := openTemp(b)
-		es := make([]registration.Event, 0, 2*rows)
-		for i := range rows {
-			at := cutoff.Add(-time.Duration(rows-i) * time.Second)
-			es = append(es,
-				registration.Event{Tenant: benchTenant, CustomerRegistrationID: fmt.Sprintf("user-%05d", i%benchRows),
-					TypeCode: reads[i%2], TypeID: 4000 + i%2, SourceSystem: "Web", Outcome: registration.OutcomeSuccess,
-					OccurredAt: at, RequestID: fmt.Sprintf("req-%d", i)},
-				registration.Event{Tenant: benchTenant, CustomerRegistrationID: fmt.Sprintf("user-%05d", i%benchRows),
-					TypeCode: "SUBSCRIBE_USER_UPDATE", TypeID: 4004, SourceSystem: "Web", Outcome: registration.OutcomeSuccess,
-					OccurredAt: at, RequestID: fmt.Sprintf("req-u%d", i)})
-		}
-		if err := s.RecordEvents(b.Context(), es); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		start := time.Now()
-		for {
-			t := time.Now()
-			n, err := s.PruneEvents(b.Context(), reads, cutoff, batch)
-			if err != nil {
-				b.Fatal(err)
-			}
-			slowest = max(slowest, time.Since(t))
-			statements++
-			deleted += n
-			if n < int64(batch) {
-				break
-			}
-		}
-		elapsed += time.Since(start)
-		b.StopTimer()
-		if deleted%rows != 0 {
-			b.Fatalf("deleted %d, want a multiple of %d", deleted, rows)
-		}
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(deleted)/elapsed.Seconds(), "rows/s")
-	b.ReportMetric(float64(slowest.Microseconds())/1000, "ms/slowest-batch")
-	b.ReportMetric(float64(elapsed.Microseconds())/1000/float64(statements), "ms/batch")
+	storetest.BenchPruneEvents(b, func(b *testing.B) registration.Store { return openTemp(b) })
 }
