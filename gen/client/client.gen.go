@@ -1715,6 +1715,13 @@ type ClientInterface interface {
 	// The events recorded for the user, newest first, paged with `pageSize` and `pageNumber`.
 	// Reading them records nothing.
 	//
+	// How far back it reaches is the deployment's retention (README, "Retention"); by default
+	// the events of reads (`SUBSCRIBE_USER_GET`, `SUBSCRIBE_USER_GETBYID`, `AUTHSYSTEM_USER_GET`,
+	// `AUTHSYSTEM_USER_GETBYID`, `AUTHSYSTEM_USER_SEARCH`) for 90 days and every other event
+	// (creates, updates, logins, password and email changes, forgot-password steps) for 400
+	// days, counted from `occurredAt`. Older events are deleted and no longer listed, nor counted
+	// in the total.
+	//
 	// Corresponds with GET /v4/Users/{customerRegistrationId}/Events (the `GetUserEvents` operationId).
 	GetUserEvents(ctx context.Context, customerRegistrationId CustomerRegistrationIdPath, params *GetUserEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2268,6 +2275,13 @@ func (c *Client) UpdateEmail(ctx context.Context, customerRegistrationId Custome
 //
 // The events recorded for the user, newest first, paged with `pageSize` and `pageNumber`.
 // Reading them records nothing.
+//
+// How far back it reaches is the deployment's retention (README, "Retention"); by default
+// the events of reads (`SUBSCRIBE_USER_GET`, `SUBSCRIBE_USER_GETBYID`, `AUTHSYSTEM_USER_GET`,
+// `AUTHSYSTEM_USER_GETBYID`, `AUTHSYSTEM_USER_SEARCH`) for 90 days and every other event
+// (creates, updates, logins, password and email changes, forgot-password steps) for 400
+// days, counted from `occurredAt`. Older events are deleted and no longer listed, nor counted
+// in the total.
 //
 // Corresponds with GET /v4/Users/{customerRegistrationId}/Events (the `GetUserEvents` operationId).
 func (c *Client) GetUserEvents(ctx context.Context, customerRegistrationId CustomerRegistrationIdPath, params *GetUserEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4135,6 +4149,13 @@ type ClientWithResponsesInterface interface {
 	// The events recorded for the user, newest first, paged with `pageSize` and `pageNumber`.
 	// Reading them records nothing.
 	//
+	// How far back it reaches is the deployment's retention (README, "Retention"); by default
+	// the events of reads (`SUBSCRIBE_USER_GET`, `SUBSCRIBE_USER_GETBYID`, `AUTHSYSTEM_USER_GET`,
+	// `AUTHSYSTEM_USER_GETBYID`, `AUTHSYSTEM_USER_SEARCH`) for 90 days and every other event
+	// (creates, updates, logins, password and email changes, forgot-password steps) for 400
+	// days, counted from `occurredAt`. Older events are deleted and no longer listed, nor counted
+	// in the total.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v4/Users/{customerRegistrationId}/Events (the `GetUserEvents` operationId).
@@ -5875,6 +5896,13 @@ func (c *ClientWithResponses) UpdateEmailWithResponse(ctx context.Context, custo
 //
 // The events recorded for the user, newest first, paged with `pageSize` and `pageNumber`.
 // Reading them records nothing.
+//
+// How far back it reaches is the deployment's retention (README, "Retention"); by default
+// the events of reads (`SUBSCRIBE_USER_GET`, `SUBSCRIBE_USER_GETBYID`, `AUTHSYSTEM_USER_GET`,
+// `AUTHSYSTEM_USER_GETBYID`, `AUTHSYSTEM_USER_SEARCH`) for 90 days and every other event
+// (creates, updates, logins, password and email changes, forgot-password steps) for 400
+// days, counted from `occurredAt`. Older events are deleted and no longer listed, nor counted
+// in the total.
 //
 // Returns a wrapper object for the known response body format(s).
 //

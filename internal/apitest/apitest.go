@@ -121,6 +121,9 @@ func Start(t testing.TB, opts ...Option) *Env {
 	cfg.Database.Path = filepath.Join(t.TempDir(), "usersorchestrator.db")
 	cfg.SMTP = config.SMTP{Host: sink.Host(), Port: sink.Port(), TLS: "none", Timeout: 5 * time.Second}
 	cfg.ShutdownTimeout = 5 * time.Second
+	// The pruner runs once at start, as in production; a test that moves the clock by months
+	// runs it itself (App.Pruner), not a minute into the test at whatever time the clock says.
+	cfg.Retention.Interval = 24 * time.Hour
 	set := settings{cfg: cfg}
 	for _, o := range opts {
 		o(&set)

@@ -1,5 +1,6 @@
 // Package app is the composition root: it builds the store, the providers, the orchestrator and
-// the HTTP API from a config.Config, and runs them (HTTP server, outbox worker, graceful shutdown).
+// the HTTP API from a config.Config, and runs them (HTTP server, outbox worker, retention pruner,
+// graceful shutdown).
 package app
 
 import (
@@ -31,6 +32,7 @@ import (
 	"usersorchestrator/internal/registration/cached"
 	"usersorchestrator/internal/registration/postgres"
 	"usersorchestrator/internal/registration/sqlite"
+	"usersorchestrator/internal/retention"
 	"usersorchestrator/internal/secrets"
 	"usersorchestrator/internal/session"
 	"usersorchestrator/internal/tenant"
@@ -43,6 +45,8 @@ type App struct {
 	log     *slog.Logger
 	store   registration.Store
 	worker  *delivery.Worker
+	// pruner is nil when retention is disabled.
+	pruner  *retention.Pruner
 	events  *eventlog.Writer
 	handler http.Handler
 	// Orchestrator is exposed for tests and tools that need to seal values as the service does.
@@ -152,6 +156,14 @@ func (a *App) build(ctx context.Context, opts Options) error {
 	// Each instance runs a worker; claims keep them off each other's emails. A send must end well
 	// within the claim's lease (the worker starts none in its second half), hence the floor.
 	a.worker = delivery.NewWorker(a.store, sender, a.log, delivery.WorkerOptions{Now: now, Lease: max(delivery.DefaultLease, 4*cfg.SMTP.Timeout)})
+	if r := cfg.Retention; !r.Disabled {
+		if a.pruner, err = retention.New(a.store, retention.Policy{
+			ChangeEvents: r.ChangeEvents, ReadEvents: r.ReadEvents, Tokens: r.Tokens, SentEmails: r.SentEmails,
+			AbandonedEmails: r.AbandonedEmails, Interval: r.Interval, Batch: r.Batch, Pause: r.Pause,
+		}, retention.Options{Now: now, Log: a.log}); err != nil {
+			return err
+		}
+	}
 	params := password.DefaultParams()
 	if opts.PasswordParams != nil {
 		params = *opts.PasswordParams
@@ -241,8 +253,11 @@ func (a *App) Store() registration.Store { return a.store }
 // Worker is the outbox worker (tests drive it directly).
 func (a *App) Worker() *delivery.Worker { return a.worker }
 
+// Pruner deletes what retention no longer keeps (tests run it directly); nil when disabled.
+func (a *App) Pruner() *retention.Pruner { return a.pruner }
+
 // Run serves until ctx ends, then shuts down gracefully: it stops accepting, lets requests in
-// flight finish within the configured timeout, and stops the outbox worker. ready, when not nil,
+// flight finish within the configured timeout, and stops the outbox worker and the pruner. ready, when not nil,
 // receives the address once the listener is open.
 func (a *App) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	ln, err := net.Listen("tcp", a.cfg.Listen)
@@ -268,6 +283,14 @@ func (a *App) Run(ctx context.Context, ready func(addr net.Addr)) error {
 			a.log.Error("outbox worker stopped", "error", err)
 		}
 	}()
+	// Each instance prunes; see package retention for why that needs no lock.
+	prunerDone := make(chan struct{})
+	go func() {
+		defer close(prunerDone)
+		if a.pruner != nil {
+			_ = a.pruner.Run(workerCtx)
+		}
+	}()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	a.log.Info("serving", "addr", ln.Addr().String(), "database", a.cfg.Database.Driver, "tenants", len(a.cfg.Tenants))
@@ -288,6 +311,7 @@ func (a *App) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	}
 	stopWorker()
 	<-workerDone
+	<-prunerDone
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
 	}

@@ -66,6 +66,8 @@ func TestImportRules(t *testing.T) {
 		{"internal/mail", true, []string{"internal/provider", "internal/orchestrator", "internal/httpapi"}, "mail is below the workflows"},
 		{"internal/session", true, []string{"internal/provider", "internal/orchestrator", "internal/httpapi"}, "sessions are below the workflows"},
 		{"internal/mail", false, []string{"internal/mail/delivery"}, "composition does not deliver"},
+		{"internal/retention", true, []string{"internal/provider", "internal/orchestrator", "internal/httpapi", "internal/registration/sqlstore"},
+			"the pruner is below the workflows and speaks to the store's port"},
 		{"internal/provider", true, []string{"internal/orchestrator", "internal/httpapi", "internal/registration"}, "adapters implement the port and import nothing above it"},
 		{"internal/orchestrator", true, []string{"internal/httpapi", "gen", "net/http", "github.com/gin-gonic/gin",
 			"internal/mail/delivery", "internal/registration/sqlite", "internal/registration/postgres", "internal/registration/cached",

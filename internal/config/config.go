@@ -29,7 +29,9 @@ type Config struct {
 	Auth     Auth     `yaml:"auth"`
 	SMTP     SMTP     `yaml:"smtp"`
 	Limits   Limits   `yaml:"limits"`
-	Tenants  []Tenant `yaml:"tenants"`
+	// Retention is how long the rows that only grow are kept (see README, "Retention").
+	Retention Retention `yaml:"retention"`
+	Tenants   []Tenant  `yaml:"tenants"`
 	// ShutdownTimeout bounds the graceful shutdown.
 	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
 }
@@ -91,6 +93,35 @@ type Limits struct {
 	// is answered after a growing delay (0.25 s doubling to 4 s), nobody is refused.
 	LoginFailuresPerTenant Limit `yaml:"loginFailuresPerTenant"`
 }
+
+// Retention is how long each kind of row is kept before the pruner deletes it, and how the
+// pruner paces itself. Durations are Go durations; the environment also takes days ("400d").
+type Retention struct {
+	// Disabled keeps every row for ever (the pruner does not run).
+	Disabled bool `yaml:"disabled"`
+	// ChangeEvents: events of everything but reads (creates, updates, logins, password and email
+	// changes, forgot-password steps), counted from when they occurred.
+	ChangeEvents time.Duration `yaml:"changeEvents"`
+	// ReadEvents: events of GET, GET by id and provider reads and searches (events.Reads).
+	ReadEvents time.Duration `yaml:"readEvents"`
+	// Tokens: verification codes and reset links, used or not, counted from their expiry.
+	Tokens time.Duration `yaml:"tokens"`
+	// SentEmails: delivered outbox rows (their body is already blank), counted from the send.
+	SentEmails time.Duration `yaml:"sentEmails"`
+	// AbandonedEmails: unsent outbox rows whose body was blanked (given up on, or the secret they
+	// carried expired), counted from their creation.
+	AbandonedEmails time.Duration `yaml:"abandonedEmails"`
+	// Interval is the time between two runs of the pruner; idle rate-limit buckets are swept
+	// at each run.
+	Interval time.Duration `yaml:"interval"`
+	// Batch bounds the rows one DELETE removes, and so how long it holds the write lock.
+	Batch int `yaml:"batch"`
+	// Pause is the wait between two batches, which leaves the database to the requests.
+	Pause time.Duration `yaml:"pause"`
+}
+
+// day is the unit retention is thought in.
+const day = 24 * time.Hour
 
 // Tenant is one newspaper.
 type Tenant struct {
@@ -176,6 +207,16 @@ func Default() Config {
 			// spraying needs: a million names at one guess each.
 			LoginFailuresPerCaller: Limit{Attempts: 1000, Window: 15 * time.Minute},
 			LoginFailuresPerTenant: Limit{Attempts: 5000, Window: 15 * time.Minute},
+		},
+		Retention: Retention{
+			ChangeEvents:    400 * day,
+			ReadEvents:      90 * day,
+			Tokens:          7 * day,
+			SentEmails:      30 * day,
+			AbandonedEmails: 90 * day,
+			Interval:        time.Minute,
+			Batch:           1000,
+			Pause:           50 * time.Millisecond,
 		},
 		Tenants: []Tenant{{
 			ClientCode: "demo", PaperCode: "demo", ClientGroupCode: "demo",
@@ -294,6 +335,20 @@ func overlay(base, f Config) Config {
 	if f.ShutdownTimeout != 0 {
 		base.ShutdownTimeout = f.ShutdownTimeout
 	}
+	r, fr := &base.Retention, f.Retention
+	r.Disabled = r.Disabled || fr.Disabled
+	for _, d := range []struct{ dst, src *time.Duration }{
+		{&r.ChangeEvents, &fr.ChangeEvents}, {&r.ReadEvents, &fr.ReadEvents}, {&r.Tokens, &fr.Tokens},
+		{&r.SentEmails, &fr.SentEmails}, {&r.AbandonedEmails, &fr.AbandonedEmails}, {&r.Interval, &fr.Interval},
+		{&r.Pause, &fr.Pause},
+	} {
+		if *d.src != 0 {
+			*d.dst = *d.src
+		}
+	}
+	if fr.Batch != 0 {
+		r.Batch = fr.Batch
+	}
 	if len(f.Tenants) > 0 {
 		base.Tenants = f.Tenants
 	}
@@ -322,6 +377,35 @@ var envVars = []struct {
 	{"UO_SMTP_USERNAME", func(c *Config, v string) error { c.SMTP.Username = v; return nil }},
 	{"UO_SMTP_PASSWORD", func(c *Config, v string) error { c.SMTP.Password = v; return nil }},
 	{"UO_SMTP_TLS", func(c *Config, v string) error { c.SMTP.TLS = v; return nil }},
+	{"UO_RETENTION_DISABLED", func(c *Config, v string) (err error) { c.Retention.Disabled, err = strconv.ParseBool(v); return err }},
+	{"UO_RETENTION_CHANGE_EVENTS", retentionEnv(func(r *Retention) *time.Duration { return &r.ChangeEvents })},
+	{"UO_RETENTION_READ_EVENTS", retentionEnv(func(r *Retention) *time.Duration { return &r.ReadEvents })},
+	{"UO_RETENTION_TOKENS", retentionEnv(func(r *Retention) *time.Duration { return &r.Tokens })},
+	{"UO_RETENTION_SENT_EMAILS", retentionEnv(func(r *Retention) *time.Duration { return &r.SentEmails })},
+	{"UO_RETENTION_ABANDONED_EMAILS", retentionEnv(func(r *Retention) *time.Duration { return &r.AbandonedEmails })},
+	{"UO_RETENTION_INTERVAL", retentionEnv(func(r *Retention) *time.Duration { return &r.Interval })},
+	{"UO_RETENTION_PAUSE", retentionEnv(func(r *Retention) *time.Duration { return &r.Pause })},
+	{"UO_RETENTION_BATCH", func(c *Config, v string) (err error) { c.Retention.Batch, err = strconv.Atoi(v); return err }},
+}
+
+func retentionEnv(field func(*Retention) *time.Duration) func(c *Config, v string) error {
+	return func(c *Config, v string) (err error) {
+		*field(&c.Retention), err = ParseDuration(v)
+		return err
+	}
+}
+
+// ParseDuration is time.ParseDuration that also takes a whole number of days ("400d"), the unit
+// retention periods are given in.
+func ParseDuration(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.ParseInt(n, 10, 32)
+		if err != nil || days < 0 {
+			return 0, fmt.Errorf("%q is not a number of days", v)
+		}
+		return time.Duration(days) * day, nil
+	}
+	return time.ParseDuration(v)
 }
 
 // EnvVars lists the environment variables Load reads (for the README and `--help`).
@@ -395,6 +479,7 @@ func (c Config) Validate() error {
 			bad("limits.%s needs attempts >= 1 and a window", name)
 		}
 	}
+	c.Retention.validate(bad)
 	if len(c.Tenants) == 0 {
 		bad("no tenants")
 	}
@@ -437,6 +522,28 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// maxBatch bounds retention.batch: a DELETE of more rows holds SQLite's write lock long enough
+// to show in the latency of the requests that wait for it.
+const maxBatch = 10_000
+
+func (r Retention) validate(bad func(format string, args ...any)) {
+	for _, p := range []struct {
+		name string
+		d    time.Duration
+	}{{"changeEvents", r.ChangeEvents}, {"readEvents", r.ReadEvents}, {"tokens", r.Tokens},
+		{"sentEmails", r.SentEmails}, {"abandonedEmails", r.AbandonedEmails}, {"interval", r.Interval}} {
+		if p.d <= 0 {
+			bad("retention.%s must be positive (set retention.disabled to keep everything)", p.name)
+		}
+	}
+	if r.Pause < 0 {
+		bad("retention.pause must not be negative")
+	}
+	if r.Batch < 1 || r.Batch > maxBatch {
+		bad("retention.batch %d is not between 1 and %d", r.Batch, maxBatch)
+	}
 }
 
 // UsesDevelopmentKeys tells whether any built-in development secret is in use.

@@ -223,3 +223,59 @@ func TestCheckExposure(t *testing.T) {
 		})
 	}
 }
+
+// Retention is configurable per kind of row, from the file and then the environment (which also
+// takes days), and a setting that would delete everything at once or never pace the pruner is
+// refused at start rather than acted on.
+func TestRetention(t *testing.T) {
+	const day = 24 * time.Hour
+	tests := []struct {
+		name    string
+		file    string
+		env     map[string]string
+		want    config.Retention
+		wantErr string
+	}{
+		{name: "defaults", want: config.Retention{ChangeEvents: 400 * day, ReadEvents: 90 * day, Tokens: 7 * day,
+			SentEmails: 30 * day, AbandonedEmails: 90 * day, Interval: time.Minute, Batch: 1000, Pause: 50 * time.Millisecond}},
+		{
+			name: "file, then environment with days",
+			file: "retention: {readEvents: 720h, tokens: 1h, batch: 200}\n",
+			env:  map[string]string{"UO_RETENTION_READ_EVENTS": "30d", "UO_RETENTION_CHANGE_EVENTS": "730d", "UO_RETENTION_PAUSE": "10ms", "UO_RETENTION_SENT_EMAILS": "90s"},
+			want: config.Retention{ChangeEvents: 730 * day, ReadEvents: 30 * day, Tokens: time.Hour,
+				SentEmails: 90 * time.Second, AbandonedEmails: 90 * day, Interval: time.Minute, Batch: 200, Pause: 10 * time.Millisecond},
+		},
+		{name: "disabled", env: map[string]string{"UO_RETENTION_DISABLED": "true"}, want: config.Retention{Disabled: true,
+			ChangeEvents: 400 * day, ReadEvents: 90 * day, Tokens: 7 * day, SentEmails: 30 * day, AbandonedEmails: 90 * day,
+			Interval: time.Minute, Batch: 1000, Pause: 50 * time.Millisecond}},
+		{name: "a number without a unit", env: map[string]string{"UO_RETENTION_READ_EVENTS": "90"}, wantErr: "UO_RETENTION_READ_EVENTS"},
+		{name: "days that are not a number", env: map[string]string{"UO_RETENTION_TOKENS": "xd"}, wantErr: `"xd" is not a number of days`},
+		{name: "zero days", env: map[string]string{"UO_RETENTION_CHANGE_EVENTS": "0d"}, wantErr: "retention.changeEvents must be positive"},
+		{name: "negative", file: "retention: {sentEmails: -1h}\n", wantErr: "retention.sentEmails must be positive"},
+		{name: "negative pause", env: map[string]string{"UO_RETENTION_PAUSE": "-1s"}, wantErr: "retention.pause must not be negative"},
+		{name: "batch too large", env: map[string]string{"UO_RETENTION_BATCH": "100000"}, wantErr: "retention.batch 100000 is not between 1 and 10000"},
+		{name: "batch not a number", env: map[string]string{"UO_RETENTION_BATCH": "many"}, wantErr: "UO_RETENTION_BATCH"},
+		{name: "unknown key", file: "retention: {events: 1h}\n", wantErr: "field events not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := ""
+			if tt.file != "" {
+				path = write(t, tt.file)
+			}
+			cfg, err := config.Load(path, env(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Retention != tt.want {
+				t.Errorf("retention %+v, want %+v", cfg.Retention, tt.want)
+			}
+		})
+	}
+}

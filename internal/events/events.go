@@ -59,3 +59,40 @@ func ByCode(code string) (Type, bool) {
 	}
 	return Type{}, false
 }
+
+// Reads lists the event types of calls that only read a user (GET, GET by id, search). They are
+// most of the events by far (every GET records one) and tell an audit only who looked, so they
+// are kept for a shorter time than the rest (see config.Retention). Logins and the checks of a
+// reset link are not reads: an investigation of a taken-over account needs them.
+func Reads() []Type {
+	return []Type{SubscribeGet, SubscribeGetByID, AuthSystemGet, AuthSystemGetByID, AuthSystemSearch}
+}
+
+// Changes lists every other event type: the calls that create, change, delete or authenticate.
+func Changes() []Type {
+	var out []Type
+	for _, t := range All() {
+		if !isRead(t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func isRead(t Type) bool {
+	for _, r := range Reads() {
+		if r == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Codes returns the codes of ts (the store prunes by code: two types may share an id).
+func Codes(ts []Type) []string {
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, t.Code)
+	}
+	return out
+}

@@ -2,7 +2,9 @@ package events_test
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -71,5 +73,35 @@ func TestCatalogueMatchesContract(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Retention keeps reads for less time than changes: every type is one or the other, and the
+// reads are exactly the types of calls that only look a user up.
+func TestReadsAndChangesPartitionAll(t *testing.T) {
+	seen := map[string]string{}
+	for _, group := range []struct {
+		name  string
+		types []events.Type
+	}{{"reads", events.Reads()}, {"changes", events.Changes()}} {
+		for _, ty := range group.types {
+			if prev, ok := seen[ty.Code]; ok {
+				t.Errorf("%s is in both %s and %s", ty.Code, prev, group.name)
+			}
+			seen[ty.Code] = group.name
+			isLookup := strings.HasSuffix(ty.Code, "_GET") || strings.HasSuffix(ty.Code, "_GETBYID") || strings.HasSuffix(ty.Code, "_SEARCH")
+			if isLookup != (group.name == "reads") {
+				t.Errorf("%s is among the %s", ty.Code, group.name)
+			}
+		}
+	}
+	for _, ty := range events.All() {
+		if _, ok := seen[ty.Code]; !ok {
+			t.Errorf("%s is neither a read nor a change: retention would never prune it", ty.Code)
+		}
+	}
+	if got, want := events.Codes(events.Reads()), []string{"SUBSCRIBE_USER_GET", "SUBSCRIBE_USER_GETBYID",
+		"AUTHSYSTEM_USER_GET", "AUTHSYSTEM_USER_GETBYID", "AUTHSYSTEM_USER_SEARCH"}; !slices.Equal(got, want) {
+		t.Errorf("read codes %v, want %v", got, want)
 	}
 }

@@ -239,6 +239,21 @@ type Store interface {
 	// decision, and returns how many it deleted. It keeps the table as small as the keys in use.
 	SweepAttempts(ctx context.Context, now time.Time, max int) (int64, error)
 
+	// Retention (see README, "Retention"). Each Prune call deletes at most limit rows (limit >= 1)
+	// in one short statement and returns how many it deleted; the pruner calls it again until it
+	// deletes fewer. A call is idempotent, so instances that prune at once only share the work.
+
+	// PruneEvents deletes events of the given type codes (at least one) that occurred before
+	// `before`, oldest first.
+	PruneEvents(ctx context.Context, typeCodes []string, before time.Time, limit int) (int64, error)
+	// PruneTokens deletes tokens, used or not, that expired before `before`.
+	PruneTokens(ctx context.Context, before time.Time, limit int) (int64, error)
+	// PruneSentEmails deletes emails sent before `before`.
+	PruneSentEmails(ctx context.Context, before time.Time, limit int) (int64, error)
+	// PruneAbandonedEmails deletes unsent emails whose body is blank (given up on, or whose
+	// secret expired: there is nothing left to send) and that were created before `before`.
+	PruneAbandonedEmails(ctx context.Context, before time.Time, limit int) (int64, error)
+
 	// InTx runs fn in one transaction: all its writes land, or none.
 	InTx(ctx context.Context, fn func(tx Store) error) error
 	// Ping checks the database is reachable (readiness).

@@ -483,5 +483,25 @@ func (s *Store) SweepAttempts(ctx context.Context, now time.Time, max int) (int6
 	return s.inner.SweepAttempts(ctx, now, max)
 }
 
+// PruneEvents deletes events past retention (never a registration: nothing cached changes).
+func (s *Store) PruneEvents(ctx context.Context, typeCodes []string, before time.Time, limit int) (int64, error) {
+	return s.inner.PruneEvents(ctx, typeCodes, before, limit)
+}
+
+// PruneTokens deletes tokens past retention.
+func (s *Store) PruneTokens(ctx context.Context, before time.Time, limit int) (int64, error) {
+	return s.inner.PruneTokens(ctx, before, limit)
+}
+
+// PruneSentEmails deletes sent emails past retention.
+func (s *Store) PruneSentEmails(ctx context.Context, before time.Time, limit int) (int64, error) {
+	return s.inner.PruneSentEmails(ctx, before, limit)
+}
+
+// PruneAbandonedEmails deletes blank unsent emails past retention.
+func (s *Store) PruneAbandonedEmails(ctx context.Context, before time.Time, limit int) (int64, error) {
+	return s.inner.PruneAbandonedEmails(ctx, before, limit)
+}
+
 // Ping checks the inner store.
 func (s *Store) Ping(ctx context.Context) error { return s.inner.Ping(ctx) }

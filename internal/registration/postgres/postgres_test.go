@@ -16,7 +16,7 @@ import (
 // cores (go test runs GOMAXPROCS tests at once); the concurrency tests still get real parallelism.
 const testMaxConns = 8
 
-func open(t *testing.T, dsn string) *postgres.Store {
+func open(t testing.TB, dsn string) *postgres.Store {
 	t.Helper()
 	s, err := postgres.Open(t.Context(), dsn, postgres.WithMaxConns(testMaxConns))
 	if err != nil {
@@ -76,8 +76,8 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 	if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*), COUNT(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0`).Scan(&applied, &distinct); err != nil {
 		t.Fatal(err)
 	}
-	if applied != 3 || distinct != 3 {
-		t.Fatalf("%d migration records of %d versions, want each of the 3 once", applied, distinct)
+	if applied != 4 || distinct != 4 {
+		t.Fatalf("%d migration records of %d versions, want each of the 4 once", applied, distinct)
 	}
 }
 
@@ -95,4 +95,9 @@ func TestOpenErrorsDoNotShowThePassword(t *testing.T) {
 			t.Fatalf("the error shows the password: %v", err)
 		}
 	}
+}
+
+// BenchmarkPruneEvents: see storetest.BenchPruneEvents.
+func BenchmarkPruneEvents(b *testing.B) {
+	storetest.BenchPruneEvents(b, func(b *testing.B) registration.Store { return open(b, pgtest.FreshSchema(b)) })
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"usersorchestrator/internal/registration"
+	"usersorchestrator/internal/registration/storetest"
 	"usersorchestrator/internal/tenant"
 )
 
@@ -117,4 +118,9 @@ func BenchmarkRecordEvents(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkPruneEvents: see storetest.BenchPruneEvents.
+func BenchmarkPruneEvents(b *testing.B) {
+	storetest.BenchPruneEvents(b, func(b *testing.B) registration.Store { return openTemp(b) })
 }

@@ -61,6 +61,9 @@ func Run(t *testing.T, open Opener) {
 		{"AttemptSequence", testAttemptSequence},
 		{"AttemptKeysAndReset", testAttemptKeysAndReset},
 		{"AttemptSweep", testAttemptSweep},
+		{"PruneEvents", testPruneEvents},
+		{"PruneTokens", testPruneTokens},
+		{"PruneEmails", testPruneEmails},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,6 +78,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"InstancesRaceOnOneLimit", testInstancesRaceOnOneLimit},
 		{"InstancesClaimEachEmailOnce", testInstancesClaimEachEmailOnce},
+		{"InstancesPruneTogether", testInstancesPruneTogether},
 	}
 	for _, tc := range instances {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,81 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The Prune methods delete the rows retention no longer keeps, at most limit per call: one
+// autocommit DELETE whose batch a MATERIALIZED CTE picks through an index of 00004_retention.sql,
+// so a call holds its locks (SQLite: the database's write lock) only as long as that batch takes.
+//
+// Several instances may prune at once. On PostgreSQL the pick locks its rows and skips those
+// another pruner holds, so concurrent calls delete disjoint batches instead of queueing; the
+// DELETE repeats the condition, where a row may change between the pick and the delete (a token
+// put again with a new expiry is then kept); each DELETE finds its rows by primary key (checked
+// with EXPLAIN QUERY PLAN on SQLite), so a batch costs its rows, not the old rows left. On SQLite the statement holds the write lock from
+// its start. Either way a call deletes only rows that are past retention when it runs, so running
+// it twice, or on two instances, deletes nothing twice and nothing it should keep.
+
+// PruneEvents deletes up to limit events of typeCodes that occurred before `before`.
+func (s *Store) PruneEvents(ctx context.Context, typeCodes []string, before time.Time, limit int) (int64, error) {
+	if len(typeCodes) == 0 {
+		return 0, fmt.Errorf("registration: prune events: no type codes")
+	}
+	in := "?" + strings.Repeat(", ?", len(typeCodes)-1)
+	cond := `type_code IN (` + in + `) AND occurred_at < ?`
+	args := make([]any, 0, 2*len(typeCodes)+3)
+	for _, c := range typeCodes {
+		args = append(args, c)
+	}
+	args = append(args, s.timeArg(before))
+	// Events are never updated, so the DELETE need not check them again; and given the condition,
+	// SQLite would look the rows up by it, walking every old row at every batch, not by id.
+	return s.prune(ctx, "prune events", "events", "id", cond, args, limit, false)
+}
+
+// PruneTokens deletes up to limit tokens that expired before `before`.
+func (s *Store) PruneTokens(ctx context.Context, before time.Time, limit int) (int64, error) {
+	return s.prune(ctx, "prune tokens", "tokens", "tenant, purpose, id", `expires_at < ?`,
+		[]any{s.timeArg(before)}, limit, true)
+}
+
+// PruneSentEmails deletes up to limit emails sent before `before`.
+func (s *Store) PruneSentEmails(ctx context.Context, before time.Time, limit int) (int64, error) {
+	return s.prune(ctx, "prune sent emails", "outbox", "id", `sent_at IS NOT NULL AND sent_at < ?`,
+		[]any{s.timeArg(before)}, limit, true)
+}
+
+// PruneAbandonedEmails deletes up to limit unsent emails with a blank body created before
+// `before` (outbox_unsent finds them by created_at).
+func (s *Store) PruneAbandonedEmails(ctx context.Context, before time.Time, limit int) (int64, error) {
+	return s.prune(ctx, "prune abandoned emails", "outbox", "id", `sent_at IS NULL AND body = '' AND created_at < ?`,
+		[]any{s.timeArg(before)}, limit, true)
+}
+
+// prune deletes up to limit rows of table matching cond (whose arguments are args); key is the
+// table's primary key. recheck repeats cond in the DELETE, for rows that may change.
+func (s *Store) prune(ctx context.Context, op, table, key, cond string, args []any, limit int, recheck bool) (int64, error) {
+	if limit < 1 {
+		return 0, fmt.Errorf("registration: %s: limit %d, want at least 1", op, limit)
+	}
+	query := `WITH picked AS MATERIALIZED (SELECT ` + key + ` FROM ` + table + ` WHERE ` + cond + ` LIMIT ?` + s.d.SkipLocked + `)
+		DELETE FROM ` + table + ` WHERE (` + key + `) IN (SELECT ` + key + ` FROM picked)`
+	all := make([]any, 0, 2*len(args)+1)
+	all = append(append(all, args...), limit)
+	if recheck {
+		query += ` AND ` + cond
+		all = append(all, args...)
+	}
+	res, err := s.writer().ExecContext(ctx, s.q(query), all...)
+	if err != nil {
+		return 0, s.wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.wrap(op, err)
+	}
+	return n, nil
+}
