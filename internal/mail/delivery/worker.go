@@ -44,6 +44,9 @@ const (
 	// OutboxBacklog, with its lastError, for an operator) but is never picked up again.
 	parkFor = 100 * 365 * 24 * time.Hour
 
+	// ExpiredError is the lastError of a mail whose link or code expired before it could be sent.
+	ExpiredError = "its link or code expired before delivery"
+
 	// NoSMTPError is the lastError of a mail parked because no SMTP server is configured.
 	NoSMTPError = "no SMTP server configured"
 
@@ -210,6 +213,18 @@ func (w *Worker) deliverOne(ctx context.Context, e registration.Email) (bool, er
 			append(attrs, "recipient", e.To, "subject", e.Subject)...)
 		if err := w.outbox.MarkEmailFailed(ctx, e.ID, w.opts.Now().Add(parkFor), NoSMTPError); err != nil {
 			return false, fmt.Errorf("mail: park email %d: %w", e.ID, err)
+		}
+		return false, nil
+	}
+	if now := w.opts.Now(); e.Body == "" || (e.BodyExpiresAt != nil && !now.Before(*e.BodyExpiresAt)) {
+		// Its link or code expired while it waited for a retry (and the scrub may have blanked
+		// it): sending it would only deliver a dead link, or an empty message.
+		w.log.WarnContext(ctx, "email not sent: its link or code expired before delivery", append(attrs, "recipient", e.To)...)
+		if err := w.outbox.MarkEmailFailed(ctx, e.ID, now.Add(parkFor), ExpiredError); err != nil {
+			return false, fmt.Errorf("mail: park email %d: %w", e.ID, err)
+		}
+		if _, err := w.outbox.ScrubEmails(ctx, now, e.ID); err != nil {
+			return false, fmt.Errorf("mail: scrub expired email %d: %w", e.ID, err)
 		}
 		return false, nil
 	}

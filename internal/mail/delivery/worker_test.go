@@ -662,3 +662,30 @@ func TestWorkerScrubsExpiredBodies(t *testing.T) {
 		t.Error("an email whose secret still works (or has none) was blanked")
 	}
 }
+
+// A mail whose link or code expired while it waited for a retry is not sent (a dead link, or an
+// empty body once scrubbed): it is parked as expired and its body blanked.
+func TestWorkerDoesNotSendExpiredMail(t *testing.T) {
+	box := &fakeOutbox{}
+	clk := newClock()
+	sender := &failingSender{err: errors.New("421 try again later")}
+	w := delivery.NewWorker(box, sender, nil, delivery.WorkerOptions{Now: clk.Now})
+	expires := clk.Now().Add(5 * time.Second)
+	e := secretMail("a@example.com")
+	e.BodyExpiresAt = &expires
+	id := box.add(e, clk.Now())
+	if _, err := w.DeliverDue(t.Context()); err != nil || sender.calls.Load() != 1 {
+		t.Fatalf("first attempt: %v, %d sends", err, sender.calls.Load())
+	}
+	clk.Advance(delivery.Backoff(1))
+	if _, err := w.DeliverDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := sender.calls.Load(); n != 1 {
+		t.Fatalf("an expired mail was sent again (%d sends)", n)
+	}
+	r := box.get(id)
+	if r.Body != "" || r.LastError != delivery.ExpiredError || r.NextAttemptAt.Before(clk.Now().AddDate(50, 0, 0)) {
+		t.Fatalf("expired mail: %+v; want parked as expired, body blanked", r)
+	}
+}
