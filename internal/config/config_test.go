@@ -22,6 +22,27 @@ func write(t *testing.T, content string) string {
 	return p
 }
 
+// load runs config.Load on file (written when withFile) and the environment m. With wantErr, it
+// checks that Load failed saying so and returns ok false; otherwise Load must succeed.
+func load(t *testing.T, file string, withFile bool, m map[string]string, wantErr string) (cfg config.Config, ok bool) {
+	t.Helper()
+	path := ""
+	if withFile {
+		path = write(t, file)
+	}
+	cfg, err := config.Load(path, env(m))
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err %v, want %q", err, wantErr)
+		}
+		return config.Config{}, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, true
+}
+
 func TestDefaultNeedsNoFile(t *testing.T) {
 	cfg, err := config.Load("", env(nil))
 	if err != nil {
@@ -93,19 +114,9 @@ func TestLoad(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := ""
-			if tt.file != "" || tt.name == "empty file is the default" {
-				path = write(t, tt.file)
-			}
-			cfg, err := config.Load(path, env(tt.env))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err %v, want %q", err, tt.wantErr)
-				}
+			cfg, ok := load(t, tt.file, tt.file != "" || tt.name == "empty file is the default", tt.env, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			tt.check(t, cfg)
 		})
@@ -153,19 +164,9 @@ func TestAuthKeySet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := ""
-			if tt.file != "" {
-				path = write(t, tt.file)
-			}
-			cfg, err := config.Load(path, env(tt.env))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err %v, want %q", err, tt.wantErr)
-				}
+			cfg, ok := load(t, tt.file, tt.file != "", tt.env, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !slices.Equal(cfg.Auth.HS256Secrets, tt.wantHS256) || cfg.Auth.JWKSURL != tt.wantJWKS {
 				t.Fatalf("keys: hs256 %q jwks %q, want %q %q", cfg.Auth.HS256Secrets, cfg.Auth.JWKSURL, tt.wantHS256, tt.wantJWKS)
@@ -259,19 +260,9 @@ func TestRetention(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := ""
-			if tt.file != "" {
-				path = write(t, tt.file)
-			}
-			cfg, err := config.Load(path, env(tt.env))
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err %v, want %q", err, tt.wantErr)
-				}
+			cfg, ok := load(t, tt.file, tt.file != "", tt.env, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if cfg.Retention != tt.want {
 				t.Errorf("retention %+v, want %+v", cfg.Retention, tt.want)
