@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"time"
 
 	"usersorchestrator/internal/app"
 	"usersorchestrator/internal/config"
@@ -26,9 +27,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if err != nil {
 		return err
 	}
-	// One access-log line per request: gathered into few writes (logsink), written in full on the
-	// way out (deferred before a.Close, so it runs after it and keeps the shutdown's lines).
-	sink := logsink.New(stderr)
+	// One access-log line per request: gathered into one write per millisecond at most (logsink),
+	// written in full on the way out (deferred before a.Close, so it runs after it and keeps the
+	// shutdown's lines).
+	sink := logsink.New(stderr, time.Millisecond)
 	defer sink.Close()
 	log := newLogger(sink, cfg.LogLevel)
 	tuneGC(log, getenv, app.PasswordHashSlots())

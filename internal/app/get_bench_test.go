@@ -33,7 +33,7 @@ func BenchmarkGet(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sink := logsink.New(logFile)
+	sink := logsink.New(logFile, time.Millisecond)
 	b.Cleanup(func() { _ = sink.Close(); _ = logFile.Close() })
 	log := slog.New(slog.NewJSONHandler(sink, nil))
 	a, err := app.New(b.Context(), cfg, log, app.Options{PasswordParams: &password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}})

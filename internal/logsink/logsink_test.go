@@ -37,7 +37,7 @@ func (o *output) String() string {
 // order, and nothing is missing once Close returns.
 func TestLinesArriveWholeAndInOrder(t *testing.T) {
 	out := &output{}
-	w := New(out)
+	w := New(out, 0)
 	const writers, lines = 8, 2000
 	var wg sync.WaitGroup
 	for g := range writers {
@@ -73,7 +73,7 @@ func TestLinesArriveWholeAndInOrder(t *testing.T) {
 // the sink, fewer writes than lines.
 func TestLinesGatherWhileTheOutputIsBusy(t *testing.T) {
 	out := &output{gate: make(chan struct{})}
-	w := New(out)
+	w := New(out, 0)
 	fmt.Fprintln(w, "first") // the background writer takes it and waits at the gate
 	time.Sleep(20 * time.Millisecond)
 	for i := range 100 {
@@ -91,10 +91,33 @@ func TestLinesGatherWhileTheOutputIsBusy(t *testing.T) {
 	}
 }
 
+// With a linger, the lines of one linger go out in one write, and none waits much longer.
+func TestLingerGathersLines(t *testing.T) {
+	out := &output{}
+	w := New(out, 20*time.Millisecond)
+	defer w.Close()
+	for i := range 50 {
+		fmt.Fprintln(w, "line", i)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for strings.Count(out.String(), "\n") < 50 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 2 s, %d of 50 lines out", strings.Count(out.String(), "\n"))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	out.mu.Lock()
+	writes := out.writes
+	out.mu.Unlock()
+	if writes != 1 {
+		t.Errorf("50 lines within one linger in %d writes, want 1", writes)
+	}
+}
+
 // A stalled output holds at most maxPending bytes: writers then wait rather than grow memory.
 func TestStalledOutputBoundsWhatIsPending(t *testing.T) {
 	out := &output{gate: make(chan struct{})}
-	w := New(out)
+	w := New(out, 0)
 	line := []byte(strings.Repeat("y", 1023) + "\n")
 	wrote := make(chan int)
 	go func() {
@@ -128,7 +151,7 @@ func TestStalledOutputBoundsWhatIsPending(t *testing.T) {
 // After Close, lines still go out, straight to the output.
 func TestWritesAfterClose(t *testing.T) {
 	out := &output{}
-	w := New(out)
+	w := New(out, 0)
 	fmt.Fprintln(w, "before")
 	_ = w.Close()
 	fmt.Fprintln(w, "after")
