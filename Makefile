@@ -115,7 +115,8 @@ fuzz:
 		done; \
 	done
 
-## bench: load benchmark of the running server against a bare gin baseline
+## bench: load benchmark of the service against a bare gin baseline: SQLite, then PostgreSQL (one and two
+## instances) when a DSN is set or .tools/test.env (make test-infra) names one; else those rows are skipped
 bench:
 	bash scripts/bench.sh
 

@@ -5,9 +5,11 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"time"
 
 	"usersorchestrator/internal/app"
 	"usersorchestrator/internal/config"
+	"usersorchestrator/internal/logsink"
 )
 
 func loadConfig(fs *flag.FlagSet, args []string, getenv func(string) string) (config.Config, error) {
@@ -25,7 +27,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer, getenv func(str
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	// One access-log line per request: gathered into one write per millisecond at most (logsink),
+	// written in full on the way out (deferred before a.Close, so it runs after it and keeps the
+	// shutdown's lines).
+	sink := logsink.New(stderr, time.Millisecond)
+	defer sink.Close()
+	log := newLogger(sink, cfg.LogLevel)
 	tuneGC(log, getenv, app.PasswordHashSlots())
 	a, err := app.New(ctx, cfg, log, app.Options{})
 	if err != nil {

@@ -2,6 +2,7 @@ package contract
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"usersorchestrator/internal/codes"
@@ -110,9 +111,24 @@ func authenticateRules(body map[string]any) []Violation {
 
 // nulRules refuses NUL characters anywhere in the query or the body: no field has a use for them,
 // and PostgreSQL cannot store them (SQLite can), so they would otherwise fail on one backend only.
+// queryOf parses a raw query as URL.Query does (the pairs that do not parse dropped); empty for "".
+func queryOf(raw string) url.Values {
+	if raw == "" {
+		return nil
+	}
+	q, _ := url.ParseQuery(raw)
+	return q
+}
+
 func nulRules(r *http.Request, body map[string]any) []Violation {
 	var out []Violation
-	for name, vals := range r.URL.Query() {
+	// A NUL reaches a value only as %00 (a raw one does not get through the URL parser): a query
+	// without it is not parsed again.
+	raw := r.URL.RawQuery
+	if !strings.Contains(raw, "%00") && !strings.ContainsRune(raw, 0) {
+		raw = ""
+	}
+	for name, vals := range queryOf(raw) {
 		for _, v := range vals {
 			if strings.ContainsRune(v, 0) {
 				out = append(out, Violation{Code: codes.E400_00, Where: "query parameter " + safeName(name), Problem: "must not contain NUL characters"})

@@ -29,7 +29,7 @@ func (h *handlers) GetUserById(ctx context.Context, r api.GetUserByIdRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return api.GetUserById200JSONResponse{Message: success(codes.S200_01), Meta: nullMeta(), Data: toUser(u)}, nil
+	return userAnswer{Message: success(codes.S200_01), user: u}, nil
 }
 
 func (h *handlers) GetUsers(ctx context.Context, r api.GetUsersRequestObject) (api.GetUsersResponseObject, error) {
@@ -54,15 +54,8 @@ func (h *handlers) GetUsers(ctx context.Context, r api.GetUsersRequestObject) (a
 	if err != nil {
 		return nil, err
 	}
-	users := make([]api.User, 0, len(page.Users))
-	for _, u := range page.Users {
-		users = append(users, toUser(u))
-	}
-	return api.GetUsers200JSONResponse{
-		Message: success(codes.S200_01),
-		Meta:    pageMeta(page.PageSize, page.PageNumber, page.TotalCount),
-		Data:    api.UserList{Users: users},
-	}, nil
+	return usersAnswer{Message: success(codes.S200_01), users: page.Users,
+		pageSize: page.PageSize, pageNumber: page.PageNumber, totalCount: page.TotalCount}, nil
 }
 
 func (h *handlers) CreateUser(ctx context.Context, r api.CreateUserRequestObject) (api.CreateUserResponseObject, error) {

@@ -28,6 +28,8 @@ func TestEnvelopeMessageOfEverySuccessResponse(t *testing.T) {
 		api.GetUserEvents200JSONResponse{Message: m},
 		api.UpdatePassword200JSONResponse{Message: m},
 		&api.UpdatePassword200JSONResponse{Message: m},
+		userAnswer{Message: m},
+		usersAnswer{Message: m},
 	}
 	for _, r := range responses {
 		got, ok := envelopeMessage(r)
