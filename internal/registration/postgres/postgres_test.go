@@ -101,3 +101,8 @@ func TestOpenErrorsDoNotShowThePassword(t *testing.T) {
 func BenchmarkPruneEvents(b *testing.B) {
 	storetest.BenchPruneEvents(b, func(b *testing.B) registration.Store { return open(b, pgtest.FreshSchema(b)) })
 }
+
+// BenchmarkRecordEvents: see storetest.BenchRecordEvents.
+func BenchmarkRecordEvents(b *testing.B) {
+	storetest.BenchRecordEvents(b, func(b *testing.B) registration.Store { return open(b, pgtest.FreshSchema(b)) })
+}
