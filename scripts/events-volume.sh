@@ -4,7 +4,7 @@
 # timings of what the service runs on it: listing one user's events (first page, a deep page) and
 # a prune batch. Not part of `make test`; see docs/events-at-volume.md for the figures.
 #
-#   scripts/events-volume.sh [all|schema|load FROM TO|index|plans|drop]    (default: all)
+#   scripts/events-volume.sh [all|schema|load FROM TO|index|plans|prune N|drop]    (default: all)
 #
 #   DSN     the database (default: $UO_TEST_POSTGRES_DSN); psql must reach it
 #   SCHEMA  the schema created (and dropped first) for the data set (default uo_events_volume)
@@ -99,27 +99,55 @@ EXPLAIN (ANALYZE, BUFFERS) SELECT e.id, e.crid, k.code, k.type_id, e.source_syst
   FROM events e JOIN event_types k ON k.id = e.type_key
   WHERE e.tenant_key = (SELECT id FROM event_tenants WHERE tenant = 'CLA/PAPA/GRP') AND e.crid = 'heavy-user'
   ORDER BY e.occurred_at DESC, e.id DESC LIMIT 20 OFFSET 0;
-\echo --- deep page, cold then warm
+\echo --- deep page as ListEvents reads it: the page picked from events_by_user alone, then its rows; cold then warm
+EXPLAIN (ANALYZE, BUFFERS) SELECT e.id, e.crid, k.code, k.type_id, e.source_system, e.outcome, e.duration_ms, e.occurred_at, e.request_id, e.detail
+  FROM (SELECT id FROM events e
+        WHERE e.tenant_key = (SELECT id FROM event_tenants WHERE tenant = 'CLA/PAPA/GRP') AND e.crid = 'heavy-user'
+        ORDER BY e.occurred_at DESC, e.id DESC LIMIT 20 OFFSET 100000) p
+  JOIN events e ON e.id = p.id JOIN event_types k ON k.id = e.type_key
+  ORDER BY e.occurred_at DESC, e.id DESC;
+EXPLAIN (ANALYZE, BUFFERS) SELECT e.id, e.crid, k.code, k.type_id, e.source_system, e.outcome, e.duration_ms, e.occurred_at, e.request_id, e.detail
+  FROM (SELECT id FROM events e
+        WHERE e.tenant_key = (SELECT id FROM event_tenants WHERE tenant = 'CLA/PAPA/GRP') AND e.crid = 'heavy-user'
+        ORDER BY e.occurred_at DESC, e.id DESC LIMIT 20 OFFSET 100000) p
+  JOIN events e ON e.id = p.id JOIN event_types k ON k.id = e.type_key
+  ORDER BY e.occurred_at DESC, e.id DESC;
+\echo --- the same page as the first version of ListEvents read it (the rows joined before the offset), warm
 EXPLAIN (ANALYZE, BUFFERS) SELECT e.id, e.crid, k.code, k.type_id, e.source_system, e.outcome, e.duration_ms, e.occurred_at, e.request_id, e.detail
   FROM events e JOIN event_types k ON k.id = e.type_key
   WHERE e.tenant_key = (SELECT id FROM event_tenants WHERE tenant = 'CLA/PAPA/GRP') AND e.crid = 'heavy-user'
   ORDER BY e.occurred_at DESC, e.id DESC LIMIT 20 OFFSET 100000;
-EXPLAIN (ANALYZE, BUFFERS) SELECT e.id, e.crid, k.code, k.type_id, e.source_system, e.outcome, e.duration_ms, e.occurred_at, e.request_id, e.detail
-  FROM events e JOIN event_types k ON k.id = e.type_key
-  WHERE e.tenant_key = (SELECT id FROM event_tenants WHERE tenant = 'CLA/PAPA/GRP') AND e.crid = 'heavy-user'
-  ORDER BY e.occurred_at DESC, e.id DESC LIMIT 20 OFFSET 100000;
-\echo === a prune batch: 1000 reads older than 90 days (rolled back, so that it can be run again)
+\echo === a prune batch, the alternative measured: 1000 SUBSCRIBE_USER_GETBYID older than 90 days, oldest first (rolled back)
 BEGIN;
 EXPLAIN (ANALYZE, BUFFERS) WITH picked AS MATERIALIZED (SELECT id FROM events
-    WHERE type_key IN (1, 2) AND occurred_at < timestamptz '2026-12-01 00:00:00+00' - interval '90 days'
-    LIMIT 1000 FOR UPDATE SKIP LOCKED)
+    WHERE type_key = 1 AND occurred_at < timestamptz '2026-12-01 00:00:00+00' - interval '90 days'
+    ORDER BY occurred_at LIMIT 1000 FOR UPDATE SKIP LOCKED)
   DELETE FROM events WHERE (id) IN (SELECT id FROM picked);
+ROLLBACK;
+\echo --- a prune batch as PruneEvents runs it: both read types in one IN list, no order (rolled back)
+BEGIN;
 EXPLAIN (ANALYZE, BUFFERS) WITH picked AS MATERIALIZED (SELECT id FROM events
     WHERE type_key IN (1, 2) AND occurred_at < timestamptz '2026-12-01 00:00:00+00' - interval '90 days'
     LIMIT 1000 FOR UPDATE SKIP LOCKED)
   DELETE FROM events WHERE (id) IN (SELECT id FROM picked);
 ROLLBACK;
 SQL
+}
+
+# prune N: N committed prune batches of 1000 as PruneEvents runs them (the read types older than
+# 90 days, in no order), each timed: the first and every tenth are printed. It deletes (about
+# N*1000 rows); `index` does not bring them back. PICK=ordered runs the alternative measured
+# instead (one type, oldest first through events_retention).
+prune() {
+  local n=${1:-100} pick="type_key IN (1, 2) AND occurred_at < timestamptz '2026-12-01 00:00:00+00' - interval '90 days'"
+  if [[ "${PICK:-}" == ordered ]]; then
+    pick="type_key = 1 AND occurred_at < timestamptz '2026-12-01 00:00:00+00' - interval '90 days' ORDER BY occurred_at"
+  fi
+  for i in $(seq 1 "$n"); do
+    psql_ -At -c "\\timing on" -c "WITH picked AS MATERIALIZED (SELECT id FROM events WHERE $pick
+        LIMIT 1000 FOR UPDATE SKIP LOCKED)
+      DELETE FROM events WHERE (id) IN (SELECT id FROM picked)" | tr '\n' ' ' | { read -r out || true; if (( i == 1 || i % 10 == 0 )); then echo "batch $i: $out"; fi; }
+  done
 }
 
 drop() { psql "$DSN" -X -v ON_ERROR_STOP=1 -q -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE"; }
@@ -136,6 +164,7 @@ case "${1:-all}" in
   load) load "$2" "$3" ;;
   index) index ;;
   plans) plans ;;
+  prune) prune "${2:-100}" ;;
   drop) drop ;;
-  *) echo "usage: $0 [all|schema|load FROM TO|index|plans|drop]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|schema|load FROM TO|index|plans|prune N|drop]" >&2; exit 2 ;;
 esac
