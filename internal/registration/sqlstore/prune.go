@@ -54,6 +54,9 @@ func (s *Store) PruneEvents(ctx context.Context, typeCodes []string, before time
 	// picking one type at a time oldest first (ORDER BY occurred_at through events_retention)
 	// walks the index entries of the rows earlier batches deleted until VACUUM removes them,
 	// and its batches grew from 20 to 50 ms over 200; this pick stayed at 12-18 ms.
+	if len(keys) == 0 {
+		return 0, nil // no event of these types was ever recorded
+	}
 	cond := `type_key IN (?` + strings.Repeat(", ?", len(keys)-1) + `) AND occurred_at < ?`
 	args := append(keys, s.d.EventTime(normTime(before)))
 	// Events are never updated, so the DELETE need not check them again.
