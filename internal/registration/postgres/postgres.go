@@ -57,6 +57,7 @@ var dialect = sqlstore.Dialect{
 	Rebind:     sqlstore.Dollar,
 	Time:       sqlstore.NativeTime,
 	Constraint: constraint,
+	EventTime:  sqlstore.NativeTime,
 	NoLimit:    "ALL",
 	// After a failed statement PostgreSQL refuses the rest of the transaction until it is rolled
 	// back (to a savepoint).

@@ -97,27 +97,9 @@ func BenchmarkCreateParallel(b *testing.B) {
 	})
 }
 
-// BenchmarkRecordEvents writes events as the event writer does under `make bench`'s GET by id:
-// batches of 64, each one INSERT and one commit, for 200 users read round-robin. ns/op is per
-// event. What a batch costs is mostly the pages it dirties (one index page per distinct user).
+// BenchmarkRecordEvents: see storetest.BenchRecordEvents.
 func BenchmarkRecordEvents(b *testing.B) {
-	s := openTemp(b)
-	const batch, users = 64, 200
-	es := make([]registration.Event, batch)
-	n := 0
-	for b.Loop() {
-		es[n%batch] = registration.Event{
-			Tenant: benchTenant, CustomerRegistrationID: fmt.Sprintf("user-%05d", n%users),
-			TypeCode: "SUBSCRIBE_USER_GETBYID", TypeID: 4501, SourceSystem: "bench", Outcome: "success",
-			DurationMs: 1, OccurredAt: time.Now(), RequestID: "0123456789abcdef0123456789abcdef",
-		}
-		n++
-		if n%batch == 0 {
-			if err := s.RecordEvents(b.Context(), es); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	storetest.BenchRecordEvents(b, func(b *testing.B) registration.Store { return openTemp(b) })
 }
 
 // BenchmarkPruneEvents: see storetest.BenchPruneEvents.

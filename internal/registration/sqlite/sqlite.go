@@ -67,6 +67,7 @@ var dialect = sqlstore.Dialect{
 	Rebind:     sqlstore.Identity,
 	Time:       sqlstore.TextTime,
 	Constraint: constraint,
+	EventTime:  sqlstore.MicroTime,
 	NoLimit:    "-1",
 	// A failed statement in SQLite undoes itself only; the transaction goes on.
 	TxAbortsOnError: false,

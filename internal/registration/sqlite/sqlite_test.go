@@ -142,8 +142,8 @@ func TestMigrateThenOpen(t *testing.T) {
 	if err := db.QueryRow(`SELECT MAX(version_id) FROM goose_db_version`).Scan(&version); err != nil {
 		t.Fatal(err)
 	}
-	if version != 4 {
-		t.Fatalf("schema version %d, want 4", version)
+	if version != 5 {
+		t.Fatalf("schema version %d, want 5", version)
 	}
 }
 

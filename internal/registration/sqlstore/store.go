@@ -36,6 +36,8 @@ type Store struct {
 	// stmts are the prepared statements of the hot paths, shared with the Stores bound to
 	// transactions (which do not use them).
 	stmts *stmtCache
+	// keys are the event tenants and types known to be stored, shared like stmts.
+	keys *eventKeys
 }
 
 // stmtCache maps a pool and a query to the statement prepared for them.
@@ -58,7 +60,7 @@ var _ registration.Store = (*Store)(nil)
 
 // New makes a Store over the pools. read may equal write. The Store owns both: Close closes them.
 func New(d Dialect, write, read *sql.DB) *Store {
-	return &Store{d: d, write: write, read: read, stmts: &stmtCache{}}
+	return &Store{d: d, write: write, read: read, stmts: &stmtCache{}, keys: &eventKeys{}}
 }
 
 func (s *Store) reader() querier {
@@ -198,8 +200,8 @@ func (s *Store) nullTimeArg(t *time.Time) any {
 	return s.timeArg(*t)
 }
 
-// timeCol scans a time as either dialect returns it: text in TextTimeLayout (SQLite) or a
-// time.Time (PostgreSQL). nullable allows NULL, which leaves *dst nil.
+// timeCol scans a time as either dialect returns it: text in TextTimeLayout or microseconds since
+// the Unix epoch (SQLite) or a time.Time (PostgreSQL). nullable allows NULL, which leaves *dst nil.
 type timeCol struct {
 	dst      *time.Time
 	nullDst  **time.Time
@@ -220,6 +222,8 @@ func (c timeCol) Scan(v any) error {
 		return nil
 	case time.Time:
 		t = v
+	case int64: // MicroTime
+		t = time.UnixMicro(v)
 	case string:
 		p, err := time.Parse(TextTimeLayout, v)
 		if err != nil {
@@ -353,7 +357,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx registration.Store) error) 
 			err = errors.Join(err, s.wrap("rollback", rbErr))
 		}
 	}()
-	if err := fn(&Store{d: s.d, write: s.write, read: s.read, tx: &txState{tx: tx}, stmts: s.stmts}); err != nil {
+	if err := fn(&Store{d: s.d, write: s.write, read: s.read, tx: &txState{tx: tx}, stmts: s.stmts, keys: s.keys}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -71,3 +71,56 @@ func benchPruneEvents(b *testing.B, open func(b *testing.B) registration.Store, 
 	b.ReportMetric(float64(slowest.Microseconds())/1000, "ms/slowest-batch")
 	b.ReportMetric(float64(elapsed.Microseconds())/1000/float64(statements), "ms/batch")
 }
+
+// BenchRecordEvents writes events as the service does, on a store already holding 100k events of
+// the same users (so that the indexes have their depth): batch=64 is the event writer under
+// `make bench`'s GET by id (one multi-row INSERT and one commit per 64 reads, 200 users read
+// round-robin); single is RecordEvent, one autocommit INSERT per event, as a change outside a
+// transaction records it. ns/op is per event.
+func BenchRecordEvents(b *testing.B, open func(b *testing.B) registration.Store) {
+	const users, prefill = 200, 100_000
+	event := func(n int, at time.Time) registration.Event {
+		return registration.Event{
+			Tenant: tenantA, CustomerRegistrationID: fmt.Sprintf("user-%05d", n%users),
+			TypeCode: "SUBSCRIBE_USER_GETBYID", TypeID: 4001, SourceSystem: "bench", Outcome: registration.OutcomeSuccess,
+			DurationMs: 1, OccurredAt: at, RequestID: "0123456789abcdef0123456789abcdef",
+		}
+	}
+	seeded := func(b *testing.B) registration.Store {
+		s := open(b)
+		start := time.Now().Add(-time.Hour)
+		es := make([]registration.Event, prefill)
+		for i := range es {
+			es[i] = event(i, start.Add(time.Duration(i)*time.Millisecond))
+		}
+		if err := s.RecordEvents(b.Context(), es); err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}
+	b.Run("batch=64", func(b *testing.B) {
+		s := seeded(b)
+		const batch = 64
+		es := make([]registration.Event, batch)
+		n := 0
+		for b.Loop() {
+			es[n%batch] = event(n, time.Now())
+			n++
+			if n%batch == 0 {
+				if err := s.RecordEvents(b.Context(), es); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("single", func(b *testing.B) {
+		s := seeded(b)
+		n := 0
+		for b.Loop() {
+			if _, err := s.RecordEvent(b.Context(), event(n, time.Now())); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+	})
+}

@@ -42,6 +42,10 @@ func testPruneEvents(t *testing.T, s registration.Store) {
 	ctx := t.Context()
 	cutoff := base
 	reads := []string{"SUBSCRIBE_USER_GET", "AUTHSYSTEM_USER_SEARCH"}
+	// Types never recorded (here: no event at all yet) have nothing to prune.
+	n, err := s.PruneEvents(ctx, reads, cutoff, 10)
+	mustNoErr(t, "prune an empty table", err)
+	mustEqual(t, "pruned from an empty table", n, int64(0))
 	var recorded []registration.Event
 	for i := range 5 {
 		recorded = append(recorded,
@@ -64,7 +68,7 @@ func testPruneEvents(t *testing.T, s registration.Store) {
 			t.Errorf("prune events with %s: no error", tc.name)
 		}
 	}
-	n := pruneAll(t, "prune reads", 2, func(limit int) (int64, error) { return s.PruneEvents(ctx, reads, cutoff, limit) })
+	n = pruneAll(t, "prune reads", 2, func(limit int) (int64, error) { return s.PruneEvents(ctx, reads, cutoff, limit) })
 	mustEqual(t, "reads pruned", n, int64(6))
 
 	codesOf := func(crid string) []string {
@@ -87,7 +91,7 @@ func testPruneEvents(t *testing.T, s registration.Store) {
 	mustEqual(t, "no-user events kept", codesOf(""), []string(nil))
 
 	// Pruning again finds nothing; a later cutoff for the changes takes the three oldest.
-	n, err := s.PruneEvents(ctx, reads, cutoff, 10)
+	n, err = s.PruneEvents(ctx, reads, cutoff, 10)
 	mustNoErr(t, "prune again", err)
 	mustEqual(t, "pruned again", n, int64(0))
 	n = pruneAll(t, "prune changes", 1000, func(limit int) (int64, error) {
