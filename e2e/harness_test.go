@@ -119,8 +119,14 @@ const (
 	paperCode       = "e2e"
 	clientGroupCode = "e2e"
 	returnURL       = "https://e2e.example/account"
-	// providerTimeout is each provider call's timeout; delays in fault tests exceed it.
+	// providerTimeout is each provider call's timeout.
 	providerTimeout = 2 * time.Second
+	// slowTimeout is the provider timeout of the cases about an answer slower than the timeout
+	// (fault.slow, opCase.slow; started with slow): they wait for it once per attempt, and what they assert (E503, one retry or none,
+	// the events, nothing written) is the same at any timeout. It stays far above what the case's
+	// other calls take on a warm WireMock (milliseconds) on a loaded machine; the delays they
+	// inject exceed it.
+	slowTimeout = 750 * time.Millisecond
 	// providerRetries is how often an idempotent provider call is retried.
 	providerRetries = 1
 	noProvider      = "none"
@@ -163,6 +169,9 @@ func tenants(first string) []config.Tenant {
 	return out
 }
 
+// slow gives a case's tenant slowTimeout (start's mods).
+func slow(t *config.Tenant) { t.Timeout = slowTimeout }
+
 // Env is the service of one case and the provider its default tenant uses (nil for none).
 type Env struct {
 	*apitest.Env
@@ -171,15 +180,20 @@ type Env struct {
 }
 
 // start runs a fresh service for one case, with p's tenant (or the one without a provider) as the
-// default, and resets every WireMock the case may touch.
-func start(t *testing.T, p *Provider) *Env {
+// default, changed by mods (a wrong credential, a shorter timeout), and resets every WireMock the
+// case may touch.
+func start(t *testing.T, p *Provider, mods ...func(*config.Tenant)) *Env {
 	t.Helper()
 	name := noProvider
 	if p != nil {
 		name = p.name
 		p.reset(t)
 	}
-	env := apitest.Start(t, apitest.WithTenants(tenants(name)...))
+	ts := tenants(name)
+	for _, mod := range mods {
+		mod(&ts[0])
+	}
+	env := apitest.Start(t, apitest.WithTenants(ts...))
 	if p != nil {
 		// Every request the service sent must be one the provider's contract has: a request no
 		// stub matches means the adapter and the mocks disagree.
