@@ -17,12 +17,14 @@ import (
 	gowiremock "github.com/wiremock/go-wiremock"
 
 	"usersorchestrator/internal/codes"
+	"usersorchestrator/internal/config"
 )
 
 type fault struct {
 	name      string
 	resp      func() gowiremock.Response
 	malformed bool // an answer, not the absence of one: never retried, the workflow's E500
+	slow      bool // no answer within the timeout: the case runs with slowTimeout (startSlow)
 }
 
 var faults = []fault{
@@ -32,8 +34,8 @@ var faults = []fault{
 	{name: "HTTP 503", resp: func() gowiremock.Response {
 		return gowiremock.NewResponse().WithStatus(503).WithBody("<html>Service Unavailable</html>").WithHeader("Content-Type", "text/html")
 	}},
-	{name: "slower than the timeout", resp: func() gowiremock.Response {
-		return gowiremock.NewResponse().WithStatus(200).WithBody("{}").WithFixedDelay(2 * providerTimeout)
+	{name: "slower than the timeout", slow: true, resp: func() gowiremock.Response {
+		return gowiremock.NewResponse().WithStatus(200).WithBody("{}").WithFixedDelay(2 * slowTimeout)
 	}},
 	{name: "connection reset", resp: func() gowiremock.Response {
 		return gowiremock.NewResponse().WithFault(gowiremock.FaultConnectionResetByPeer)
@@ -135,7 +137,11 @@ func TestInjectedFaults(t *testing.T) {
 			for _, f := range faults {
 				t.Run(tg.name+"/"+f.name, func(t *testing.T) {
 					covers(t, p, tg.op, false)
-					env := start(t, p)
+					var mods []func(*config.Tenant)
+					if f.slow {
+						mods = append(mods, slow)
+					}
+					env := start(t, p, mods...)
 					want := codes.E503
 					if f.malformed {
 						want = tg.malformed

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"usersorchestrator/internal/codes"
+	"usersorchestrator/internal/config"
 )
 
 // apiUser is the User of the contract, decoded loosely.
@@ -157,6 +158,8 @@ type opCase struct {
 	also   []cover
 	// only restricts the case to these providers (nil: all).
 	only []string
+	// slow: the case is about an answer slower than the timeout; its tenants' timeout is slowTimeout.
+	slow bool
 	run  func(t *testing.T, env *Env, p *Provider)
 }
 
@@ -180,7 +183,11 @@ func runCases(t *testing.T, cases []opCase) {
 				for _, a := range c.also {
 					covers(t, p, a.op, a.ignore)
 				}
-				env := start(t, p)
+				var mods []func(*config.Tenant)
+				if c.slow {
+					mods = append(mods, slow)
+				}
+				env := start(t, p, mods...)
 				c.run(t, env, p)
 			})
 		}

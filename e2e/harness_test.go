@@ -51,91 +51,9 @@ import (
 // ---------------------------------------------------------------------------------------------
 // Process-wide WireMocks
 
-// harness is the testing.TB the WireMocks are started with: they live for the whole test binary,
-// longer than any test, so TestMain owns them. Only the methods the testkit and testcontainers
-// call are implemented; the embedded nil TB makes any other call panic loudly.
-type harness struct {
-	testing.TB
-	mu       sync.Mutex
-	cleanups []func()
-	failed   bool
-	out      strings.Builder
-}
-
-type harnessFatal struct{ msg string }
-
-func (h *harness) Helper()      {}
-func (h *harness) Name() string { return "e2e-harness" }
-func (h *harness) Cleanup(f func()) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.cleanups = append(h.cleanups, f)
-}
-func (h *harness) Logf(format string, args ...any) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	fmt.Fprintf(&h.out, format+"\n", args...)
-}
-func (h *harness) Log(args ...any) { h.Logf("%s", fmt.Sprint(args...)) }
-func (h *harness) Errorf(format string, args ...any) {
-	h.Logf("ERROR: "+format, args...)
-	h.mu.Lock()
-	h.failed = true
-	h.mu.Unlock()
-}
-func (h *harness) Error(args ...any) { h.Errorf("%s", fmt.Sprint(args...)) }
-func (h *harness) Fatalf(format string, args ...any) {
-	h.Errorf(format, args...)
-	panic(harnessFatal{fmt.Sprintf(format, args...)})
-}
-func (h *harness) Fatal(args ...any) { h.Fatalf("%s", fmt.Sprint(args...)) }
-func (h *harness) FailNow()          { h.Fatalf("FailNow") }
-func (h *harness) Fail() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.failed = true
-}
-func (h *harness) Failed() bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.failed
-}
-func (h *harness) Context() context.Context { return context.Background() }
-func (h *harness) TempDir() string {
-	dir, err := os.MkdirTemp("", "uo-e2e-")
-	if err != nil {
-		h.Fatalf("temp dir: %v", err)
-	}
-	h.Cleanup(func() { _ = os.RemoveAll(dir) })
-	return dir
-}
-
-// close runs the cleanups, newest first (the WireMocks stop there).
-func (h *harness) close() {
-	h.mu.Lock()
-	cs := h.cleanups
-	h.cleanups = nil
-	h.mu.Unlock()
-	for i := len(cs) - 1; i >= 0; i-- {
-		cs[i]()
-	}
-}
-
-var hx = &harness{}
-
-// startMock starts one WireMock for the whole binary; a failure is returned, not fatal.
-func startMock(dir string) (srv *wiremock.Server, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if f, ok := r.(harnessFatal); ok {
-				err = errors.New(f.msg)
-				return
-			}
-			panic(r)
-		}
-	}()
-	return wiremock.Start(hx, dir), nil
-}
+// mocks owns the WireMocks: they live for the whole test binary, longer than any test, so
+// TestMain starts and stops them.
+var mocks wiremock.Process
 
 func TestMain(m *testing.M) {
 	code := run(m)
@@ -143,7 +61,7 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	defer hx.close()
+	defer func() { _ = mocks.Close() }() // stops them on an early return; a no-op after the Close below
 	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make([]error, len(providers))
@@ -151,7 +69,7 @@ func run(m *testing.M) int {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			srv, err := startMock("../mocks/" + p.name)
+			srv, err := mocks.Start("../mocks/" + p.name)
 			if err != nil {
 				errs[i] = fmt.Errorf("%s: %w", p.name, err)
 				return
@@ -161,7 +79,7 @@ func run(m *testing.M) int {
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: starting the WireMocks failed:\n%v\n%s", err, hx.out.String())
+		fmt.Fprintf(os.Stderr, "e2e: starting the WireMocks failed:\n%v\n%s", err, mocks.Log())
 		return 1
 	}
 	fmt.Fprintf(os.Stderr, "e2e: %d WireMocks ready in %s\n", len(providers), time.Since(start).Round(time.Millisecond))
@@ -181,10 +99,12 @@ func run(m *testing.M) int {
 		return 1
 	}
 	fmt.Fprintf(os.Stderr, "e2e: WireMocks warmed up in %s\n", time.Since(start).Round(time.Millisecond))
+	// A case mostly waits (on WireMock, on SQLite, on the providers' timeouts in the fault tests):
+	// the four providers' cases run at once, not GOMAXPROCS (2 here) at a time.
+	wiremock.MinParallel(len(providers))
 	code := m.Run()
-	hx.close() // stops the WireMocks; a failure to stop one fails the run
-	if hx.Failed() {
-		fmt.Fprintf(os.Stderr, "e2e harness:\n%s", hx.out.String())
+	if err := mocks.Close(); err != nil { // a failure to stop one fails the run
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		if code == 0 {
 			code = 1
 		}
@@ -199,8 +119,14 @@ const (
 	paperCode       = "e2e"
 	clientGroupCode = "e2e"
 	returnURL       = "https://e2e.example/account"
-	// providerTimeout is each provider call's timeout; delays in fault tests exceed it.
+	// providerTimeout is each provider call's timeout.
 	providerTimeout = 2 * time.Second
+	// slowTimeout is the provider timeout of the cases about an answer slower than the timeout
+	// (fault.slow, opCase.slow; started with slow): they wait for it once per attempt, and what they assert (E503, one retry or none,
+	// the events, nothing written) is the same at any timeout. It stays far above what the case's
+	// other calls take on a warm WireMock (milliseconds) on a loaded machine; the delays they
+	// inject exceed it.
+	slowTimeout = 750 * time.Millisecond
 	// providerRetries is how often an idempotent provider call is retried.
 	providerRetries = 1
 	noProvider      = "none"
@@ -243,6 +169,9 @@ func tenants(first string) []config.Tenant {
 	return out
 }
 
+// slow gives a case's tenant slowTimeout (start's mods).
+func slow(t *config.Tenant) { t.Timeout = slowTimeout }
+
 // Env is the service of one case and the provider its default tenant uses (nil for none).
 type Env struct {
 	*apitest.Env
@@ -251,15 +180,20 @@ type Env struct {
 }
 
 // start runs a fresh service for one case, with p's tenant (or the one without a provider) as the
-// default, and resets every WireMock the case may touch.
-func start(t *testing.T, p *Provider) *Env {
+// default, changed by mods (a wrong credential, a shorter timeout), and resets every WireMock the
+// case may touch.
+func start(t *testing.T, p *Provider, mods ...func(*config.Tenant)) *Env {
 	t.Helper()
 	name := noProvider
 	if p != nil {
 		name = p.name
 		p.reset(t)
 	}
-	env := apitest.Start(t, apitest.WithTenants(tenants(name)...))
+	ts := tenants(name)
+	for _, mod := range mods {
+		mod(&ts[0])
+	}
+	env := apitest.Start(t, apitest.WithTenants(ts...))
 	if p != nil {
 		// Every request the service sent must be one the provider's contract has: a request no
 		// stub matches means the adapter and the mocks disagree.

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,6 +35,7 @@ import (
 	"usersorchestrator/internal/mail/mailtest"
 	"usersorchestrator/internal/password"
 	"usersorchestrator/internal/registration"
+	"usersorchestrator/internal/registration/sqlite"
 	"usersorchestrator/internal/tenant"
 )
 
@@ -109,6 +111,65 @@ func WithStore(wrap func(registration.Store) registration.Store) Option {
 	return func(s *settings) { s.wrapStore = wrap }
 }
 
+// contracts is openapi.yaml loaded once per test binary, for the services the tests start and for the
+// checks of their answers: loading it (~60 ms of YAML, twice per Start before) cost more than
+// anything else in a case's start. Both are read-only once built.
+type contracts struct {
+	app    *app.Contract
+	router routers.Router
+}
+
+// migratedDB is an empty SQLite database with every migration applied, made once per test binary
+// by the store's own Migrate. seedDatabase copies it where a case's service opens its store, which
+// then finds nothing to migrate: a copy costs ~3 ms where migrating a new file costs ~30 ms, in
+// every case of every test. The copy is the very file a fresh migration makes.
+var migratedDB = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "uo-apitest-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "migrated.db")
+	if err := sqlite.Migrate(context.Background(), path); err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 {
+		return nil, nil // not all in the main file after closing: each service migrates its own
+	}
+	return os.ReadFile(path)
+})
+
+func seedDatabase(t testing.TB, path string) {
+	t.Helper()
+	data, err := migratedDB()
+	if err != nil {
+		t.Fatalf("migrate a template database: %v", err)
+	}
+	if data == nil {
+		return
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var compiledContract = sync.OnceValues(func() (contracts, error) {
+	c, err := app.LoadContract()
+	if err != nil {
+		return contracts{}, err
+	}
+	doc, err := contract.Load()
+	if err != nil {
+		return contracts{}, err
+	}
+	doc.Servers = nil
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return contracts{}, err
+	}
+	return contracts{app: c, router: router}, nil
+})
+
 // cheapPasswords keeps argon2 out of the tests' way; the production cost is benchmarked apart.
 var cheapPasswords = password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
@@ -128,6 +189,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	for _, o := range opts {
 		o(&set)
 	}
+	ownDB := set.cfg.Database == cfg.Database // the case's own SQLite file, not one it chose
 	cfg = set.cfg
 	env := &Env{T: t, Mail: sink, Logs: &Buffer{}, Clock: NewClock(time.Now().UTC().Truncate(time.Millisecond)), Config: cfg}
 	log := slog.New(slog.NewJSONHandler(env.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -138,6 +200,9 @@ func Start(t testing.TB, opts ...Option) *Env {
 		}
 		startImage(t, env, cfg, image)
 	} else {
+		if ownDB {
+			seedDatabase(t, cfg.Database.Path)
+		}
 		startInProcess(t, env, cfg, log, set)
 	}
 
@@ -145,15 +210,11 @@ func Start(t testing.TB, opts ...Option) *Env {
 	if len(cfg.Auth.HS256Secrets) > 0 {
 		env.Token = env.MintToken([]string{auth.AnyClient})
 	}
-	doc, err := contract.Load()
+	compiled, err := compiledContract()
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc.Servers = nil
-	router, err := gorillamux.NewRouter(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	router := compiled.router
 	env.HTTP = &http.Client{Transport: &checkingTransport{t: t, router: router, base: http.DefaultTransport}, Timeout: 30 * time.Second}
 	env.Client, err = client.NewClientWithResponses(env.URL,
 		client.WithHTTPClient(env.HTTP),
@@ -359,7 +420,12 @@ var ErrNoLink = errors.New("no such link in the email")
 func startInProcess(t testing.TB, env *Env, cfg config.Config, log *slog.Logger, set settings) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, log, app.Options{PasswordParams: &cheapPasswords, Now: env.Clock.Now, WrapStore: set.wrapStore, Sleep: env.sleep})
+	compiled, err := compiledContract()
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	a, err := app.New(ctx, cfg, log, app.Options{PasswordParams: &cheapPasswords, Contract: compiled.app, Now: env.Clock.Now, WrapStore: set.wrapStore, Sleep: env.sleep})
 	if err != nil {
 		cancel()
 		t.Fatalf("start the service: %v", err)

@@ -104,6 +104,7 @@ func startContainer(ctx context.Context, t testing.TB, image, root string, port 
 	ctr, err := testcontainers.Run(ctx, image,
 		testcontainers.WithLogger(tclog.TestLogger(t)),
 		testcontainers.WithCmd(serverArgs(port, containerRootDir)...),
+		testcontainers.WithEnv(map[string]string{"JAVA_TOOL_OPTIONS": strings.Join(jvmOptions, " ")}),
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
 			hc.NetworkMode = "host"
 		}),

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -68,7 +69,8 @@ func javaPath() (string, error) {
 
 func startJar(java, jar, root string, port int) (instance, error) {
 	out := &tailBuffer{max: outputTailBytes}
-	cmd := exec.Command(java, append([]string{"-jar", jar}, serverArgs(port, root)...)...)
+	args := append(append(slices.Clone(jvmOptions), "-jar", jar), serverArgs(port, root)...)
+	cmd := exec.Command(java, args...)
 	cmd.Dir = root
 	cmd.Stdout = out
 	cmd.Stderr = out

@@ -3,7 +3,9 @@
 package wiremock
 
 // These tests start real WireMock servers: containers by default (Docker and the image from
-// scripts/wiremock-image.sh), or java processes with UO_WIREMOCK_MODE=jar.
+// scripts/wiremock-image.sh), or java processes with UO_WIREMOCK_MODE=jar. Each server is its
+// own, so the tests run in parallel: a start mostly waits on Docker and the JVM. TestMissingImageFails
+// changes the environment and stays sequential (go runs it before any parallel test resumes).
 //
 //	go test -tags e2e ./internal/testkit/wiremock/
 //	UO_WIREMOCK_MODE=jar go test -tags e2e ./internal/testkit/wiremock/
@@ -20,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	gowiremock "github.com/wiremock/go-wiremock"
 )
@@ -82,6 +85,7 @@ func snapshot(t *testing.T, dir string) string {
 }
 
 func TestServerStubsJournalAndReset(t *testing.T) {
+	t.Parallel()
 	before := snapshot(t, sampleDir)
 	srv := Start(t, sampleDir)
 	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") || srv.Port == 0 {
@@ -163,6 +167,7 @@ func TestServerStubsJournalAndReset(t *testing.T) {
 }
 
 func TestResetDropsAPIStubs(t *testing.T) {
+	t.Parallel()
 	srv := Start(t, sampleDir)
 	stub := gowiremock.Post(gowiremock.URLPathEqualTo("/temporary")).
 		WillReturnResponse(gowiremock.NewResponse().WithStatus(200).WithBody("ok"))
@@ -180,6 +185,7 @@ func TestResetDropsAPIStubs(t *testing.T) {
 }
 
 func TestEmptyServer(t *testing.T) {
+	t.Parallel()
 	srv := Start(t, "")
 	code, body := call(t, http.MethodGet, srv.URL+"/__admin/mappings", "")
 	var list struct {
@@ -192,6 +198,7 @@ func TestEmptyServer(t *testing.T) {
 
 // Parallel servers get distinct ports and journals that do not mix.
 func TestParallelServers(t *testing.T) {
+	t.Parallel()
 	const n = 3
 	var mu sync.Mutex
 	ports := map[int]string{}
@@ -231,6 +238,7 @@ func TestMissingImageFails(t *testing.T) {
 // A port taken between freePort and WireMock's bind must not be mistaken for our server, even when
 // whatever holds it answers the health check: startOnce reports a retryable failure instead.
 func TestForeignServerOnPortIsDetected(t *testing.T) {
+	t.Parallel()
 	foreign := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == healthPath {
 			fmt.Fprint(w, `{"status":"healthy","message":"Wiremock is ok","version":"3.13.2"}`)
@@ -266,5 +274,43 @@ func TestForeignServerOnPortIsDetected(t *testing.T) {
 	}
 	if !retry {
 		t.Fatalf("a taken port must be retryable: %v", err)
+	}
+}
+
+// A Shared server is started once and handed to each test reset as if it were fresh; Close stops it.
+func TestSharedServerIsOneServerResetPerTest(t *testing.T) {
+	t.Parallel()
+	shared := NewShared(sampleDir)
+	first := shared.Server(t)
+	stub := gowiremock.Get(gowiremock.URLPathEqualTo("/added")).
+		WillReturnResponse(gowiremock.NewResponse().WithStatus(202))
+	if err := first.Admin.StubFor(stub); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := call(t, http.MethodGet, first.URL+"/added", ""); code != 202 {
+		t.Fatalf("GET /added = %d, want the added stub's 202", code)
+	}
+
+	second := shared.Server(t)
+	if second != first {
+		t.Fatalf("second call started another server (%s, first %s)", second.URL, first.URL)
+	}
+	if n := count(t, second, gowiremock.NewRequest("ANY", gowiremock.URLPathMatching("/.*"))); n != 0 {
+		t.Fatalf("journal holds %d requests for the next test, want 0", n)
+	}
+	if code, _ := call(t, http.MethodGet, second.URL+"/added", ""); code != 404 {
+		t.Fatalf("GET /added = %d for the next test: the stub a test added must be gone", code)
+	}
+	if code, _ := call(t, http.MethodGet, second.URL+"/hello", ""); code != 200 {
+		t.Fatalf("GET /hello = %d: the file stubs must stay", code)
+	}
+
+	if err := shared.proc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 2 * time.Second}
+	if resp, err := client.Get(first.URL + healthPath); err == nil {
+		resp.Body.Close()
+		t.Fatalf("%s still answers after Close", first.URL)
 	}
 }

@@ -4,11 +4,13 @@ package wiremock
 // in wiremock_e2e_test.go (build tag e2e).
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -252,5 +254,32 @@ func TestStartRefusesJarWhenDockerIsRequired(t *testing.T) {
 	msg := startExpectingFatal(t, "testdata/sample")
 	if !strings.Contains(msg, EnvRequireDocker) {
 		t.Fatalf("message %q should name %s", msg, EnvRequireDocker)
+	}
+}
+
+// MinParallel raises -test.parallel only when the command line left it at its default, and never
+// lowers it.
+func TestMinParallel(t *testing.T) {
+	f := flag.Lookup("test.parallel")
+	before := f.Value.String()
+	t.Cleanup(func() { _ = f.Value.Set(before) })
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	cur, err := strconv.Atoi(before)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	MinParallel(cur - 1)
+	if got := f.Value.String(); got != before {
+		t.Fatalf("MinParallel(%d) changed -test.parallel from %s to %s: it must never lower it", cur-1, before, got)
+	}
+	MinParallel(cur + 3)
+	want := strconv.Itoa(cur + 3)
+	if given {
+		want = before // the command line's value wins
+	}
+	if got := f.Value.String(); got != want {
+		t.Fatalf("after MinParallel(%d): -test.parallel = %s, want %s (given on the command line: %v)", cur+3, got, want, given)
 	}
 }
