@@ -1,0 +1,77 @@
+// Package probe reads what the soak samples from outside the service: the service's own
+// Prometheus metrics (GET /metrics: heap, goroutines, RSS, outbox backlog), the process's open
+// file descriptors from /proc, and the size of the database files.
+package probe
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// ParseMetrics reads the unlabelled samples of a Prometheus text exposition: name -> value.
+// Labelled series are left out; the soak reads none.
+func ParseMetrics(r io.Reader) (map[string]float64, error) {
+	out := map[string]float64{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || strings.ContainsRune(line, '{') {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[1], 64)
+		if err != nil {
+			return nil, fmt.Errorf("probe: %q: %w", line, err)
+		}
+		out[f[0]] = v
+	}
+	return out, sc.Err()
+}
+
+// Metrics scrapes url (the service's /metrics).
+func Metrics(ctx context.Context, c *http.Client, url string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("probe: %s answered %d", url, resp.StatusCode)
+	}
+	return ParseMetrics(resp.Body)
+}
+
+// OpenFDs counts the entries of /proc/PID/fd.
+func OpenFDs(pid int) (int, error) {
+	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return 0, err
+	}
+	return len(entries), nil
+}
+
+// FileSize is the size of path, 0 when it does not exist (no WAL yet).
+func FileSize(path string) (int64, error) {
+	fi, err := os.Stat(path)
+	if os.IsNotExist(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
