@@ -191,7 +191,9 @@ type Window struct {
 }
 
 // NewWindow keeps the last n snapshots.
-func NewWindow(n int) *Window { return &Window{keep: max(1, n), slices: map[string][][]time.Duration{}} }
+func NewWindow(n int) *Window {
+	return &Window{keep: max(1, n), slices: map[string][][]time.Duration{}}
+}
 
 // Add appends a snapshot and returns, by operation, the p99 over the window and the requests of
 // the newest snapshot alone.
