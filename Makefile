@@ -120,7 +120,7 @@ bench:
 	bash scripts/bench.sh
 
 ## soak: the release binary for SOAK_DURATION (default 10m) under a steady mixed load at half the
-## measured capacity, the pruner at a short retention, one SIGKILL and restart; fails when a
+## machine's CPU, the pruner at a short retention, one SIGKILL and restart; fails when a
 ## metric grows after the warm-up, a request fails or the restart lost anything. Writes soak/
 ## (samples.csv, a PNG per metric, summary.txt). Not part of `make test`.
 soak:

@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (bool, error) {
 	fs.DurationVar(&o.interval, "interval", 2*time.Second, "time between two samples")
 	fs.DurationVar(&o.warmup, "warmup", 0, "warm-up after the restart, not judged (default: a fifth of -d, at least 30 s)")
 	fs.DurationVar(&o.killAt, "kill-at", 0, "when to SIGKILL the service (default: a fifth of -d)")
-	fs.Float64Var(&o.load, "load", 0.5, "fraction of the measured capacity to load the service with")
+	fs.Float64Var(&o.load, "load", 0.3, "fraction of the request rates bench/results.txt measured to load the service with (0.3: half the CPU, README)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temp dir (database, service log)")
 	if err := fs.Parse(args); err != nil {
 		return false, err

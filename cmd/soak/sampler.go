@@ -34,6 +34,10 @@ type sampler struct {
 	// minimum is the heap just after a collection: the live heap, without the GC's sawtooth.
 	window   *load.Window
 	heapMins []float64
+	// last CPU readings of the service and of this process, for the cores each used since.
+	lastAt                  time.Time
+	lastPid                 int
+	lastSvcCPU, lastSelfCPU time.Duration
 
 	mu      sync.Mutex
 	down    bool
@@ -120,6 +124,20 @@ func (s *sampler) take(ctx context.Context) {
 			floor = math.Min(floor, x)
 		}
 		v["heap_floor_bytes"] = floor
+	}
+	// CPU: cores used since the previous sample by the service and by the soak itself (the
+	// load generator competes with the service for the same two cores).
+	v["service_cpu_cores"], v["soak_cpu_cores"] = math.NaN(), math.NaN()
+	at := time.Now()
+	svcCPU, err1 := probe.CPU(s.svc.pid())
+	selfCPU, err2 := probe.CPU(os.Getpid())
+	if err1 == nil && err2 == nil {
+		if s.lastPid == s.svc.pid() {
+			secs := at.Sub(s.lastAt).Seconds()
+			v["service_cpu_cores"] = (svcCPU - s.lastSvcCPU).Seconds() / secs
+			v["soak_cpu_cores"] = (selfCPU - s.lastSelfCPU).Seconds() / secs
+		}
+		s.lastAt, s.lastPid, s.lastSvcCPU, s.lastSelfCPU = at, s.svc.pid(), svcCPU, selfCPU
 	}
 	p99, reqs := s.window.Add(s.runner.Snapshot())
 	for op, n := range reqs {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseMetrics(t *testing.T) {
@@ -66,5 +67,23 @@ func TestOpenFDsAndFileSize(t *testing.T) {
 	}
 	if s, err := FileSize(f.Name() + "-wal"); err != nil || s != 0 {
 		t.Errorf("missing file: %d, %v", s, err)
+	}
+}
+
+func TestCPUGrowsWithWork(t *testing.T) {
+	before, err := CPU(os.Getpid())
+	if err != nil {
+		t.Skip("no /proc here:", err)
+	}
+	x := 0
+	for start := time.Now(); time.Since(start) < 300*time.Millisecond; {
+		x++
+	}
+	after, err := CPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := after - before; d < 100*time.Millisecond {
+		t.Errorf("300 ms of spinning counted as %s of CPU (%d loops)", d, x)
 	}
 }
