@@ -37,9 +37,9 @@ const bytesPerUser = 16 << 10
 func metrics(usersPerHour float64) []metric {
 	ms := []metric{
 		{"rss_bytes", "Resident memory (RSS)", "MiB", mib, trend.Tolerance{Relative: 1, Floor: 32 * mib}},
-		{"heap_floor_bytes", "Go heap after GC (least heap allocated over 30 s)", "MiB", mib, trend.Tolerance{Relative: 1, Floor: 32 * mib}},
+		{"heap_live_bytes", "Go heap live after the last GC", "MiB", mib, trend.Tolerance{Relative: 1, Floor: 32 * mib}},
 		// The two sawtooth with every collection (GOGC 400 under a memory limit): charted, and
-		// judged loosely; the heap floor above is the one that shows a leak.
+		// judged loosely; the live heap above is the one that shows a leak.
 		{"heap_alloc_bytes", "Go heap allocated (sawtooth)", "MiB", mib, trend.Tolerance{Relative: 2, Floor: 64 * mib}},
 		{"heap_goal_bytes", "Go heap goal (next GC)", "MiB", mib, trend.Tolerance{Relative: 2, Floor: 64 * mib}},
 		{"goroutines", "Goroutines", "goroutines", 1, trend.Tolerance{Relative: 1, Floor: 50}},

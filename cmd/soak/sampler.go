@@ -30,10 +30,8 @@ type sampler struct {
 	// pruner keeps up.
 	readAge func(ctx context.Context) (float64, error)
 
-	// window is the trailing p99 window; heapMins the heap allocated of the last samples, whose
-	// minimum is the heap just after a collection: the live heap, without the GC's sawtooth.
-	window   *load.Window
-	heapMins []float64
+	// window is the trailing p99 window.
+	window *load.Window
 	// last CPU readings of the service and of this process, for the cores each used since.
 	lastAt                  time.Time
 	lastPid                 int
@@ -45,13 +43,10 @@ type sampler struct {
 	errs    int
 }
 
-// heapFloorSamples is how many samples the heap floor is the minimum of: over 30 s at 2 s,
-// several collections at the soak's allocation rate.
-const heapFloorSamples = 15
-
 // The service's metrics the soak reads from GET /metrics, by the column they fill.
 var scraped = map[string]string{
 	"rss_bytes":        "process_resident_memory_bytes",
+	"heap_live_bytes":  "go_gc_heap_live_bytes",
 	"heap_alloc_bytes": "go_memstats_heap_alloc_bytes",
 	"heap_goal_bytes":  "go_memstats_next_gc_bytes",
 	"goroutines":       "go_goroutines",
@@ -112,18 +107,6 @@ func (s *sampler) take(ctx context.Context) {
 		v["oldest_read_event_s"] = age
 	} else if ctx.Err() == nil {
 		fmt.Fprintln(os.Stderr, "soak: sample: read events:", err)
-	}
-	v["heap_floor_bytes"] = math.NaN()
-	if h := v["heap_alloc_bytes"]; !math.IsNaN(h) {
-		s.heapMins = append(s.heapMins, h)
-		if len(s.heapMins) > heapFloorSamples {
-			s.heapMins = s.heapMins[1:]
-		}
-		floor := math.Inf(1)
-		for _, x := range s.heapMins {
-			floor = math.Min(floor, x)
-		}
-		v["heap_floor_bytes"] = floor
 	}
 	// CPU: cores used since the previous sample by the service and by the soak itself (the
 	// load generator competes with the service for the same two cores).
