@@ -36,6 +36,7 @@ type sampler struct {
 	lastAt                  time.Time
 	lastPid                 int
 	lastSvcCPU, lastSelfCPU time.Duration
+	lastMachineCPU          time.Duration
 
 	mu      sync.Mutex
 	down    bool
@@ -110,17 +111,21 @@ func (s *sampler) take(ctx context.Context) {
 	}
 	// CPU: cores used since the previous sample by the service and by the soak itself (the
 	// load generator competes with the service for the same two cores).
-	v["service_cpu_cores"], v["soak_cpu_cores"] = math.NaN(), math.NaN()
+	// The rest of the machine's: the other processes on this shared machine.
+	v["service_cpu_cores"], v["soak_cpu_cores"], v["other_cpu_cores"] = math.NaN(), math.NaN(), math.NaN()
 	at := time.Now()
 	svcCPU, err1 := probe.CPU(s.svc.pid())
 	selfCPU, err2 := probe.CPU(os.Getpid())
-	if err1 == nil && err2 == nil {
+	machineCPU, err3 := probe.MachineCPU()
+	if err1 == nil && err2 == nil && err3 == nil {
 		if s.lastPid == s.svc.pid() {
 			secs := at.Sub(s.lastAt).Seconds()
-			v["service_cpu_cores"] = (svcCPU - s.lastSvcCPU).Seconds() / secs
-			v["soak_cpu_cores"] = (selfCPU - s.lastSelfCPU).Seconds() / secs
+			svc := (svcCPU - s.lastSvcCPU).Seconds() / secs
+			self := (selfCPU - s.lastSelfCPU).Seconds() / secs
+			v["service_cpu_cores"], v["soak_cpu_cores"] = svc, self
+			v["other_cpu_cores"] = math.Max(0, (machineCPU-s.lastMachineCPU).Seconds()/secs-svc-self)
 		}
-		s.lastAt, s.lastPid, s.lastSvcCPU, s.lastSelfCPU = at, s.svc.pid(), svcCPU, selfCPU
+		s.lastAt, s.lastPid, s.lastSvcCPU, s.lastSelfCPU, s.lastMachineCPU = at, s.svc.pid(), svcCPU, selfCPU, machineCPU
 	}
 	p99, reqs := s.window.Add(s.runner.Snapshot())
 	for op, n := range reqs {

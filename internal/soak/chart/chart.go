@@ -79,8 +79,9 @@ type Figure struct {
 	Points, Window []trend.Point
 	// Marks are vertical lines with a label (the kill, the end of the warm-up).
 	Marks []Mark
-	// Verdict is printed under the title.
-	Verdict trend.Verdict
+	// Verdict is printed under the title; NotJudged says the slope was only measured.
+	Verdict   trend.Verdict
+	NotJudged bool
 }
 
 // Mark is a vertical line at a time.
@@ -97,7 +98,10 @@ func SavePNG(path string, f Figure) error {
 	}
 	p := plot.New()
 	status := "flat"
-	if !f.Verdict.OK {
+	switch {
+	case f.NotJudged:
+		status = "not judged"
+	case !f.Verdict.OK:
 		status = "FAIL: " + f.Verdict.Reason
 	}
 	p.Title.Text = fmt.Sprintf("%s\nslope after warm-up %.3g %s/h, allowed %.3g %s/h: %s",
@@ -128,18 +132,10 @@ func SavePNG(path string, f Figure) error {
 	if hi <= lo {
 		hi = lo + 1
 	}
-	p.Y.Min, p.Y.Max = lo, hi*1.05
+	// Headroom above the data for the legend.
+	top := lo + (hi-lo)*1.3
+	p.Y.Min, p.Y.Max = lo, top
 
-	// Each segment between gaps (the service was down) is its own line.
-	for _, seg := range segments(f.Points) {
-		l, err := plotter.NewLine(xy(seg))
-		if err != nil {
-			return err
-		}
-		l.Color = color.RGBA{B: 200, A: 255}
-		l.Width = vg.Points(1)
-		p.Add(l)
-	}
 	if len(f.Window) >= 2 {
 		slope := f.Verdict.Slope / scale // per hour
 		mt, mv := 0.0, 0.0
@@ -160,8 +156,18 @@ func SavePNG(path string, f Figure) error {
 		p.Add(fit)
 		p.Legend.Add("fit after warm-up", fit)
 	}
+	// Each segment between gaps (the service was down) is its own line, drawn over the fit.
+	for _, seg := range segments(f.Points) {
+		l, err := plotter.NewLine(xy(seg))
+		if err != nil {
+			return err
+		}
+		l.Color = color.RGBA{B: 200, A: 255}
+		l.Width = vg.Points(1)
+		p.Add(l)
+	}
 	for _, m := range f.Marks {
-		l, err := plotter.NewLine(plotter.XYs{{X: m.At.Minutes(), Y: lo}, {X: m.At.Minutes(), Y: hi * 1.05}})
+		l, err := plotter.NewLine(plotter.XYs{{X: m.At.Minutes(), Y: lo}, {X: m.At.Minutes(), Y: top}})
 		if err != nil {
 			return err
 		}

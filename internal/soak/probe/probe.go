@@ -101,3 +101,28 @@ func CPU(pid int) (time.Duration, error) {
 	const userHZ = 100
 	return time.Duration(utime+stime) * time.Second / userHZ, nil
 }
+
+// MachineCPU is the CPU time every process on the machine has used since boot (user, nice,
+// system, irq, softirq and steal of /proc/stat's cpu line): with the service's and the soak's
+// own, it tells how much the rest of the machine took.
+func MachineCPU() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, fmt.Errorf("probe: /proc/stat starts %q", line)
+	}
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} { // user nice system (idle iowait) irq softirq steal
+		n, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("probe: /proc/stat field %d: %w", i, err)
+		}
+		ticks += n
+	}
+	const userHZ = 100
+	return time.Duration(ticks) * time.Second / userHZ, nil
+}

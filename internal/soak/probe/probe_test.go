@@ -75,15 +75,24 @@ func TestCPUGrowsWithWork(t *testing.T) {
 	if err != nil {
 		t.Skip("no /proc here:", err)
 	}
+	machineBefore, err := MachineCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
 	x := 0
 	for start := time.Now(); time.Since(start) < 300*time.Millisecond; {
 		x++
 	}
+	machineAfter, _ := MachineCPU()
 	after, err := CPU(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d := after - before; d < 100*time.Millisecond {
 		t.Errorf("300 ms of spinning counted as %s of CPU (%d loops)", d, x)
+	}
+	// The machine's count includes ours (ticks are rounded: allow one of each).
+	if d, own := machineAfter-machineBefore, after-before; d < own-20*time.Millisecond {
+		t.Errorf("the machine used %s while this process alone used %s", d, own)
 	}
 }
