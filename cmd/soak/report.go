@@ -80,8 +80,6 @@ type result struct {
 	integrity          integrity
 	drain              time.Duration
 	drained            bool
-	pruned             time.Duration
-	prunedErr          error
 	judgeFrom, loadEnd time.Duration
 	mails              int
 	logBytes           int64
