@@ -23,7 +23,7 @@ TEST_ENV   = .tools/test.env
 
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: run build generate check-generate lint ts-check breaking release-contract test test-unit test-infra fuzz bench image e2e e2e-image \
+.PHONY: run build generate check-generate lint ts-check breaking release-contract test test-unit test-infra fuzz bench soak image e2e e2e-image \
         mocks-image mocks-up mocks-down clean-test-containers
 
 ## run: serve the API on 127.0.0.1:8080 with the built-in configuration
@@ -119,6 +119,13 @@ fuzz:
 ## instances) when a DSN is set or .tools/test.env (make test-infra) names one; else those rows are skipped
 bench:
 	bash scripts/bench.sh
+
+## soak: the release binary for SOAK_DURATION (default 10m) under a steady mixed load at half the
+## machine's CPU, the pruner at a short retention, one SIGKILL and restart; fails when a
+## metric grows after the warm-up, a request fails or the restart lost anything. Writes soak/
+## (samples.csv, a PNG per metric, summary.txt). Not part of `make test`.
+soak:
+	bash scripts/soak.sh
 
 ## image: the FROM scratch image, smoke-tested
 image:

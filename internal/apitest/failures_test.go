@@ -86,7 +86,10 @@ func (f *faultyStore) InTx(ctx context.Context, fn func(tx registration.Store) e
 	if err := f.check("InTx"); err != nil {
 		return err
 	}
-	return f.Store.InTx(ctx, fn)
+	// The methods called inside the transaction fail as injected too (an update writes there).
+	return f.Store.InTx(ctx, func(tx registration.Store) error {
+		return fn(&faultyStore{Store: tx, mu: f.mu, failing: f.failing})
+	})
 }
 
 // A store failure answers the failing workflow's own E500 code, writes nothing half, and a panic

@@ -77,3 +77,14 @@ func TestMountServesMetricsBesideTheAPI(t *testing.T) {
 		}
 	}
 }
+
+// The scrape carries Go's default runtime metrics and the live heap, which `make soak` judges.
+func TestRuntimeMetrics(t *testing.T) {
+	fams := gather(t, metrics.New(metrics.Options{}))
+	for _, name := range []string{"go_gc_heap_live_bytes", "go_memstats_heap_alloc_bytes", "go_memstats_next_gc_bytes", "go_goroutines", "go_gc_gogc_percent"} {
+		// sample is -1 for a metric the scrape lacks; the live heap is 0 before the first GC.
+		if sample(fams, name) < 0 {
+			t.Errorf("%s is not exposed", name)
+		}
+	}
+}

@@ -96,9 +96,19 @@ func (o *Orchestrator) rewrite(ctx context.Context, c Call, reg registration.Reg
 		change(&next)
 		next.ChangeDate = o.Now().UTC()
 		next.ChangeSource = c.SourceSystem
-		updated, err := o.Store.Update(ctx, next)
+		// The change's event is written in the change's own transaction, as a create's is: queued
+		// behind it (observe), it was lost when the process died between the commit and the
+		// event writer's next batch (`make soak` found an acknowledged update without its event).
+		var updated registration.Registration
+		err := o.inTx(ctx, func(tx Store) error {
+			var err error
+			if updated, err = tx.Update(ctx, next); err != nil {
+				return err
+			}
+			_, err = tx.RecordEvent(ctx, o.event(c, ev, reg.CustomerRegistrationID, start, nil))
+			return err
+		})
 		if err == nil {
-			o.observe(ctx, c, ev, reg.CustomerRegistrationID, start, nil)
 			return updated, nil
 		}
 		if errors.Is(err, registration.ErrConflict) && attempt < maxConflictRetries {

@@ -115,6 +115,21 @@ func TestUpdate(t *testing.T) {
 				return crid
 			},
 			in: UpdateInput{FirstName: ptr("Janet")}, want: "failed Update", events: evs{evSubGetByID, "SUBSCRIBE_USER_UPDATE Failure"}},
+		// The event is part of the change: an update is never stored without its event (a
+		// process killed after the commit would otherwise lose it from the event queue).
+		{name: "the event cannot be written: nothing changes", local: true,
+			setup: func(f *fixture) string {
+				crid := f.localUser(f.lc, email, false)
+				f.store.failOnce("RecordEvent", nil) // the read's SUBSCRIBE_USER_GETBYID
+				f.store.failOnce("RecordEvent", errDisk)
+				return crid
+			},
+			in: UpdateInput{FirstName: ptr("Janet")}, want: "failed Update", events: evs{evSubGetByID, "SUBSCRIBE_USER_UPDATE Failure"},
+			check: func(t *testing.T, f *fixture, crid string, _ User) {
+				if r := f.reg(localKey, crid); deref(r.FirstName) == "Janet" || r.Version != 1 {
+					t.Errorf("stored %+v", r)
+				}
+			}},
 		{name: "deleted meanwhile", local: true,
 			setup: func(f *fixture) string {
 				crid := f.localUser(f.lc, email, false)

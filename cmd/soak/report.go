@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"usersorchestrator/internal/soak/chart"
+	"usersorchestrator/internal/soak/load"
+	"usersorchestrator/internal/soak/trend"
+)
+
+// metric is one judged column and how much it may grow per hour (README, "Soak test", says why).
+type metric struct {
+	col, title, unit string
+	scale            float64
+	tol              trend.Tolerance
+	// contended: the metric moves with the machine's other load (latency, and the goroutines
+	// and connections in flight that latency holds open); judged on the uncontended samples.
+	contended bool
+	// chartOnly: drawn and its slope printed, but not judged.
+	chartOnly bool
+}
+
+// maxOtherCores is the CPU the other processes of this shared machine may take in a sample that
+// judges a contended metric: with the service and the soak at ~1.4 of 2 cores, more than this
+// leaves requests queueing for the CPU, and their latency measures the neighbours.
+const maxOtherCores = 0.5
+
+const mib = 1 << 20
+
+// maxDropShare is the share of an operation's requests that may be dropped.
+const maxDropShare = 0.1
+
+// bytesPerUser is the database growth allowed per registration created during the run (created
+// users and pending ones from verification codes): the registration, its change events, its
+// token and outbox rows and their indexes. Measured about 4 KiB; 16 KiB leaves room and is still
+// a thousandth of what unpruned read events would add (some 150 bytes each, thousands a second).
+const bytesPerUser = 16 << 10
+
+func metrics(usersPerHour float64) []metric {
+	ms := []metric{
+		{"rss_bytes", "Resident memory (RSS)", "MiB", mib, trend.Tolerance{Relative: 1, Floor: 32 * mib}, false, false},
+		// Each argon2id hash in flight holds 19 MiB: the live heap steps by that much at random.
+		{"heap_live_bytes", "Go heap live after the last GC", "MiB", mib, trend.Tolerance{Relative: 1, Floor: 64 * mib}, false, false},
+		// The two sawtooth with every collection (GOGC 400 under a memory limit), by as much as
+		// their mean within seconds: charted, not judged; the live heap above shows a leak.
+		{"heap_alloc_bytes", "Go heap allocated (sawtooth; not judged)", "MiB", mib, trend.Tolerance{Relative: 2, Floor: 64 * mib}, false, true},
+		{"heap_goal_bytes", "Go heap goal (next GC; not judged)", "MiB", mib, trend.Tolerance{Relative: 2, Floor: 64 * mib}, false, true},
+		{"goroutines", "Goroutines", "goroutines", 1, trend.Tolerance{Relative: 1, Floor: 50}, true, false},
+		{"open_fds", "Open file descriptors (/proc/PID/fd)", "fds", 1, trend.Tolerance{Relative: 0.25, Floor: 20}, true, false},
+		{"db_bytes", "SQLite database file", "MiB", mib, trend.Tolerance{Relative: 0.1, Floor: 16 * mib, Extra: usersPerHour * bytesPerUser}, false, false},
+		{"wal_bytes", "SQLite WAL file", "MiB", mib, trend.Tolerance{Relative: 0.5, Floor: 32 * mib}, false, false},
+		{"outbox_backlog", "Outbox backlog (emails not sent yet)", "emails", 1, trend.Tolerance{Floor: 600}, false, false},
+		// With the pruner keeping up it saws between the retention and retention + interval;
+		// one falling behind ages it by 3600 s an hour.
+		{"oldest_read_event_s", "Age of a reader's oldest read event (retention 30 s)", "s", 1, trend.Tolerance{Floor: 600}, false, false},
+	}
+	for _, op := range opOrder {
+		ms = append(ms, metric{"p99_" + op + "_ms", "p99 latency of " + op + " over the last 30 s", "ms", 1, trend.Tolerance{Relative: 2, Floor: 50}, true, false})
+	}
+	return ms
+}
+
+type result struct {
+	opts               options
+	started            time.Time
+	rates, capacity    map[string]float64
+	writeShare         float64
+	samples            []sample
+	restart            restartResult
+	totals             []load.NamedTotals
+	integrity          integrity
+	drain              time.Duration
+	drained            bool
+	judgeFrom, loadEnd time.Duration
+	mails              int
+	logBytes           int64
+}
+
+// write judges the run, writes samples.csv, the PNGs and summary.txt into opts.out, prints the
+// summary, and tells whether the soak passed.
+func (r result) write(stdout io.Writer) (bool, error) {
+	out := r.opts.out
+	times := make([]time.Duration, len(r.samples))
+	for i, s := range r.samples {
+		times[i] = s.t
+	}
+	column := func(col string) []float64 {
+		vals := make([]float64, len(r.samples))
+		for i, s := range r.samples {
+			v, ok := s.v[col]
+			if !ok {
+				v = math.NaN()
+			}
+			vals[i] = v
+		}
+		return vals
+	}
+	window := (r.loadEnd - r.judgeFrom).Hours()
+	usersPerHour := 0.0
+	if window > 0 {
+		usersPerHour = float64(r.integrity.creates+r.integrity.codes) / r.loadEnd.Hours()
+	}
+	ms := metrics(usersPerHour)
+
+	var cols []chart.Column
+	for _, m := range ms {
+		cols = append(cols, chart.Column{Name: m.col, Values: column(m.col)})
+	}
+	for _, op := range opOrder {
+		cols = append(cols, chart.Column{Name: "req_" + op, Values: column("req_" + op)})
+	}
+	cols = append(cols, chart.Column{Name: "service_cpu_cores", Values: column("service_cpu_cores")},
+		chart.Column{Name: "soak_cpu_cores", Values: column("soak_cpu_cores")},
+		chart.Column{Name: "other_cpu_cores", Values: column("other_cpu_cores")})
+	// The samples in which the rest of the machine took more than maxOtherCores.
+	others := column("other_cpu_cores")
+	contended := map[time.Duration]bool{}
+	judgedSamples, contendedSamples := 0, 0
+	for i, t := range times {
+		if t < r.judgeFrom {
+			continue
+		}
+		judgedSamples++
+		if others[i] > maxOtherCores {
+			contended[t] = true
+			contendedSamples++
+		}
+	}
+	var csvBuf bytes.Buffer
+	if err := chart.WriteCSV(&csvBuf, times, cols); err != nil {
+		return false, err
+	}
+	if err := os.WriteFile(filepath.Join(out, "samples.csv"), csvBuf.Bytes(), 0o644); err != nil {
+		return false, err
+	}
+
+	var verdicts []trend.Verdict
+	pass := true
+	var fails []string
+	marks := []chart.Mark{{At: r.restart.killedAt, Label: "SIGKILL + restart"}, {At: r.judgeFrom, Label: "warm-up ends"}}
+	for _, m := range ms {
+		pts := chart.Points(times, column(m.col))
+		win := trend.After(pts, r.judgeFrom)
+		if m.contended {
+			win = slices.DeleteFunc(win, func(p trend.Point) bool { return contended[p.T] })
+		}
+		v := trend.Judge(m.col, win, m.tol)
+		if m.chartOnly {
+			v.OK, v.Reason = true, ""
+		}
+		verdicts = append(verdicts, v)
+		if !v.OK {
+			pass = false
+			fails = append(fails, m.col+": "+v.Reason)
+		}
+		if err := chart.SavePNG(filepath.Join(out, m.col+".png"), chart.Figure{
+			Title: m.title, Unit: m.unit, Scale: m.scale, Points: pts, Window: win, Marks: marks, Verdict: v, NotJudged: m.chartOnly,
+		}); err != nil {
+			return false, err
+		}
+	}
+
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	w("make soak: %s UTC, %s of load on the release binary, SQLite in a temp dir", r.started.UTC().Format("2006-01-02 15:04"), r.opts.duration)
+	w("%s %s/%s, GOMAXPROCS %d (%d CPUs); load average at the end: %s", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAverage())
+	w("retention: read events, sent and abandoned emails, tokens 30s; change events the default (kept); pruner every 5s")
+	w("load: %.2f of the capacity in %s (reads fill what the writes leave; writes %.3f of it; update, forgot-password and the", r.opts.load, r.opts.benchReport, r.writeShare)
+	w("verification steps have no bench row and are not counted); samples every %s; judged from %s (warm-up %s after the restart) to %s",
+		r.opts.interval, since(r.judgeFrom), r.opts.warmup, since(r.loadEnd))
+	w("")
+	w("  %-16s|%10s|%10s|%9s|%7s|%12s|%8s|%8s|", "operation", "planned/s", "achieved/s", "ok", "failed", "interrupted", "dropped", "skipped")
+	anyFailed := false
+	for _, t := range r.totals {
+		w("  %-16s|%10.1f|%10.1f|%9d|%7d|%12d|%8d|%8d|", t.Name, t.Rate, float64(t.OK+t.Failed)/r.loadEnd.Seconds(), t.OK, t.Failed, t.Interrupted, t.Dropped, t.Skipped)
+		if t.Failed > 0 {
+			anyFailed = true
+			fails = append(fails, fmt.Sprintf("%s: %d requests failed", t.Name, t.Failed))
+		}
+		// A few drops under a burst from elsewhere on the machine are reported; more than a
+		// tenth means the run did not apply the load it claims, and judged nothing.
+		if scheduled := t.OK + t.Failed + t.Interrupted + t.Dropped + t.Skipped; scheduled > 0 && float64(t.Dropped) > maxDropShare*float64(scheduled) {
+			fails = append(fails, fmt.Sprintf("%s: %d of %d requests dropped (over a second behind): the load was not sustained", t.Name, t.Dropped, scheduled))
+		}
+	}
+	svcCPU := trend.Mean(trend.After(chart.Points(times, column("service_cpu_cores")), r.judgeFrom))
+	soakCPU := trend.Mean(trend.After(chart.Points(times, column("soak_cpu_cores")), r.judgeFrom))
+	otherCPU := trend.Mean(trend.After(chart.Points(times, column("other_cpu_cores")), r.judgeFrom))
+	w("  CPU after the warm-up: the service %.2f cores, the soak itself (load, mail sink, sampler) %.2f, the other processes %.2f, of %d", svcCPU, soakCPU, otherCPU, runtime.NumCPU())
+	w("  interrupted: failed in transport while the service was being killed and restarted (expected; checked below)")
+	w("  dropped: due while a second of requests already waited (the service, or the machine, fell behind); at most %.0f %% allowed", maxDropShare*100)
+	w("  skipped: nothing to do yet (no created user without a reset yet, no verification code arrived yet)")
+	w("")
+	w("Trend after the warm-up (least-squares slope, per hour; allowed = max(floor, relative x mean) + extra):")
+	w("  latency, goroutines and fds: judged on the %d of %d samples in which the other processes of the machine took at most %.1f cores", judgedSamples-contendedSamples, judgedSamples, maxOtherCores)
+	w("  %-26s|%8s|%14s|%14s|%14s| %s", "metric", "samples", "mean", "slope/h", "allowed/h", "verdict")
+	for i, v := range verdicts {
+		m := ms[i]
+		verdict := "flat"
+		if m.chartOnly {
+			verdict = "not judged (sawtooth)"
+		}
+		if !v.OK {
+			verdict = "FAIL: " + v.Reason
+		}
+		w("  %-26s|%8d|%14s|%14s|%14s| %s", v.Metric, v.Samples, unit(v.Mean, m), unit(v.Slope, m), unit(v.Limit, m), verdict)
+	}
+	w("")
+	rs := r.restart
+	w("Kill and restart: SIGKILL of pid %d at %s under load; pid %d answered /healthz %s later.", rs.pid1, since(rs.killedAt), rs.pid2, rs.downtime.Round(time.Millisecond))
+	in := r.integrity
+	w("  acknowledged: %d creates, %d updates, %d forgot-password starts, %d verification codes, %d verified",
+		in.creates, in.updates, in.forgot, in.codes, in.verified)
+	w("  cut by the kill (outcome unknown): %d creates (%d of them written, whole), %d verification codes", in.unknownCreates, in.unknownWritten, in.unknownCodes)
+	w("  emails owed to those: %d, delivered at least once: %d (%d deliveries in all); outbox empty %s after the load stopped: %v",
+		in.mailsOwed, in.mailsDelivered, r.mails, r.drain.Round(time.Second), r.drained)
+	if len(in.problems) == 0 {
+		w("  every acknowledged create has its row and its SUBSCRIBE_USER_CREATE event, every update and reset its event, no")
+		w("  create cut by the kill is half-written, and every email owed was delivered: nothing lost")
+	}
+	for _, p := range in.problems {
+		w("  LOST: %s", p)
+		fails = append(fails, "restart: "+p)
+	}
+	if !r.drained {
+		fails = append(fails, "the outbox did not drain within 2 minutes after the load")
+	}
+	limit := (readRetention + pruneInterval + 30*time.Second).Seconds()
+	oldest := 0.0
+	for _, pt := range trend.After(chart.Points(times, column("oldest_read_event_s")), r.judgeFrom) {
+		oldest = math.Max(oldest, pt.V)
+	}
+	if oldest > limit {
+		fails = append(fails, fmt.Sprintf("a read event %.0f s old was still there after the warm-up, more than the %.0f s the pruner allows: it did not keep up", oldest, limit))
+	}
+	w("Pruning: the oldest read event seen after the warm-up was %.0f s old (read retention 30 s, pruner every 5 s; limit %.0f s).", oldest, limit)
+	w("Service log (level info, one line per request): %.1f MB.", float64(r.logBytes)/1e6)
+	w("")
+	for _, t := range r.totals {
+		for _, e := range t.Errors {
+			w("  failed: %s", e)
+		}
+	}
+	if len(fails) > 0 || anyFailed {
+		pass = false
+	}
+	if pass {
+		w("PASS: nothing grew beyond its tolerance after the warm-up, no request failed, nothing was lost at the kill.")
+	} else {
+		w("FAIL:")
+		for _, f := range fails {
+			w("  - %s", f)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(out, "summary.txt"), []byte(b.String()), 0o644); err != nil {
+		return false, err
+	}
+	_, err := io.WriteString(stdout, b.String())
+	return pass, err
+}
+
+func unit(v float64, m metric) string {
+	if m.scale != 1 {
+		return fmt.Sprintf("%.2f %s", v/m.scale, m.unit)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}

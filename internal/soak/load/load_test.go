@@ -1,0 +1,129 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestRunnerSendsAtTheRateAndCounts(t *testing.T) {
+	var sent atomic.Int64
+	ops := []Op{
+		{Name: "ok", Rate: 200, Workers: 4, Do: func(context.Context, int) Result { sent.Add(1); return Result{Status: 200} }},
+		{Name: "bad", Rate: 50, Workers: 1, Do: func(context.Context, int) Result {
+			return Result{Status: 500, Err: errors.New("status 500")}
+		}},
+		{Name: "idle", Rate: 50, Workers: 1, Do: func(context.Context, int) Result { return Result{Skipped: true} }},
+	}
+	r := NewRunner(ops)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	r.Run(ctx)
+	tot := map[string]NamedTotals{}
+	for _, nt := range r.Totals() {
+		tot[nt.Name] = nt
+	}
+	// One second at 200/s; the ticker's first tick comes after 10 ms, so allow a few short.
+	if ok := tot["ok"].OK; ok < 170 || ok > 210 {
+		t.Errorf("ok sent %d in 1 s at 200/s", ok)
+	}
+	if b := tot["bad"]; b.Failed < 40 || b.OK != 0 || len(b.Errors) == 0 || len(b.Errors) > maxErrors {
+		t.Errorf("bad: %+v", b)
+	}
+	if i := tot["idle"]; i.Skipped < 40 || i.OK != 0 || i.Failed != 0 {
+		t.Errorf("idle: %+v", i)
+	}
+	snap := r.Snapshot()
+	if len(snap["ok"]) != tot["ok"].OK || len(snap["idle"]) != 0 {
+		t.Errorf("snapshot has %d ok and %d idle latencies", len(snap["ok"]), len(snap["idle"]))
+	}
+	if again := r.Snapshot(); len(again["ok"]) != 0 {
+		t.Errorf("a second snapshot saw %d requests again", len(again["ok"]))
+	}
+}
+
+func TestTransportErrorsDuringAnOutageAreInterrupted(t *testing.T) {
+	r := NewRunner(nil)
+	tests := []struct {
+		name       string
+		downBefore bool
+		killDuring bool
+		res        Result
+		want       string
+	}{
+		{"refused while down", true, false, Result{Status: 0, Err: errors.New("connection refused")}, "interrupted"},
+		{"cut by the kill", false, true, Result{Status: 0, Err: errors.New("EOF")}, "interrupted"},
+		{"transport error with the service up", false, false, Result{Status: 0, Err: errors.New("EOF")}, "failed"},
+		{"an error status while down is a failure", true, false, Result{Status: 500, Err: errors.New("500")}, "failed"},
+		{"success", false, false, Result{Status: 200}, "ok"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &opState{op: Op{Name: tt.name, Do: func(context.Context, int) Result {
+				if tt.killDuring {
+					r.SetDown(true)
+				}
+				return tt.res
+			}}}
+			r.SetDown(tt.downBefore)
+			r.do(context.Background(), s, job{due: time.Now()})
+			r.SetDown(false)
+			got := map[string]int{"ok": s.totals.OK, "failed": s.totals.Failed, "interrupted": s.totals.Interrupted}
+			if got[tt.want] != 1 || s.totals.OK+s.totals.Failed+s.totals.Interrupted != 1 {
+				t.Errorf("counted %v, want one %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func ms(n ...int) []time.Duration {
+	out := make([]time.Duration, len(n))
+	for i, v := range n {
+		out[i] = time.Duration(v) * time.Millisecond
+	}
+	return out
+}
+
+func TestWindowP99(t *testing.T) {
+	w := NewWindow(3)
+	hundred := make([]int, 100)
+	for i := range hundred {
+		hundred[i] = i + 1 // 1..100 ms: p99 is 99 ms
+	}
+	tests := []struct {
+		name     string
+		snap     map[string][]time.Duration
+		wantP99  map[string]time.Duration
+		wantReqs map[string]int
+	}{
+		{"one snapshot", map[string][]time.Duration{"get": ms(hundred...), "create": ms(500)},
+			map[string]time.Duration{"get": 99 * time.Millisecond, "create": 500 * time.Millisecond}, map[string]int{"get": 100, "create": 1}},
+		{"the window keeps the slow create", map[string][]time.Duration{"get": ms(1, 1), "create": ms(20)},
+			map[string]time.Duration{"get": 99 * time.Millisecond, "create": 500 * time.Millisecond}, map[string]int{"get": 2, "create": 1}},
+		{"an empty snapshot", map[string][]time.Duration{"get": nil, "create": nil},
+			map[string]time.Duration{"get": 99 * time.Millisecond, "create": 500 * time.Millisecond}, map[string]int{"get": 0, "create": 0}},
+		// Three snapshots later the first has left the window.
+		{"the first leaves", map[string][]time.Duration{"get": ms(2), "create": ms(30)},
+			map[string]time.Duration{"get": 2 * time.Millisecond, "create": 30 * time.Millisecond}, map[string]int{"get": 1, "create": 1}},
+		{"nothing in the window", map[string][]time.Duration{"verify": nil},
+			map[string]time.Duration{}, map[string]int{"verify": 0}},
+	}
+	for _, tt := range tests {
+		p99, reqs := w.Add(tt.snap)
+		for op, want := range tt.wantP99 {
+			if p99[op] != want {
+				t.Errorf("%s: p99 of %s = %v, want %v", tt.name, op, p99[op], want)
+			}
+		}
+		if _, ok := p99["verify"]; ok {
+			t.Errorf("%s: a p99 for an operation without requests", tt.name)
+		}
+		for op, want := range tt.wantReqs {
+			if reqs[op] != want {
+				t.Errorf("%s: requests of %s = %d, want %d", tt.name, op, reqs[op], want)
+			}
+		}
+	}
+}
