@@ -176,7 +176,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (bool, error) {
 
 	readers := 0
 	smp := &sampler{svc: svc, db: dbPath, runner: runner, start: loadStart, http: &http.Client{Timeout: 5 * time.Second},
-		window: load.NewWindow(int(math.Ceil(p99Window.Seconds() / o.interval.Seconds()))),
+		window: load.NewWindow(int(math.Ceil(p99Window.Seconds()/o.interval.Seconds())), p99MinRequests),
 		readAge: func(ctx context.Context) (float64, error) {
 			// One reader per sample, in turn: each is read several times a second.
 			readers++
@@ -230,6 +230,10 @@ const readRetention = 30 * time.Second
 
 // p99Window is the trailing window each sample's p99 is taken over.
 const p99Window = 30 * time.Second
+
+// p99MinRequests is how many latencies a p99 is taken over at least (the window reaching further
+// back for the rare operations): of 200 the p99 is the third slowest, not the one slowest.
+const p99MinRequests = 200
 const pruneInterval = 5 * time.Second
 
 type restartResult struct {

@@ -184,15 +184,18 @@ func (r *Runner) Snapshot() map[string][]time.Duration {
 
 // Window is the trailing window of latencies the p99 of a sample is taken over: an interval of
 // a few seconds holds only a handful of the rare operations (four creates in 2 s), whose p99
-// would then be their maximum, noise a trend fit cannot see through.
+// would then be their maximum, noise a trend fit cannot see through. So an operation's window
+// reaches further back, up to ten times its span, until it holds minRequests latencies: at 1
+// request a second, 30 s hold 30 and their p99 is the single slowest request of the half minute.
 type Window struct {
-	keep   int
-	slices map[string][][]time.Duration
+	keep, minRequests int
+	slices            map[string][][]time.Duration
 }
 
-// NewWindow keeps the last n snapshots.
-func NewWindow(n int) *Window {
-	return &Window{keep: max(1, n), slices: map[string][][]time.Duration{}}
+// NewWindow keeps the last n snapshots, and for an operation with fewer than minRequests
+// latencies in them, as many older ones as reach minRequests (at most 10n in all).
+func NewWindow(n, minRequests int) *Window {
+	return &Window{keep: max(1, n), minRequests: minRequests, slices: map[string][][]time.Duration{}}
 }
 
 // Add appends a snapshot and returns, by operation, the p99 over the window and the requests of
@@ -201,8 +204,15 @@ func (w *Window) Add(snap map[string][]time.Duration) (p99 map[string]time.Durat
 	p99, requests = map[string]time.Duration{}, map[string]int{}
 	for op, lat := range snap {
 		ring := append(w.slices[op], lat)
-		if len(ring) > w.keep {
-			ring = ring[len(ring)-w.keep:]
+		total := 0
+		for _, l := range ring {
+			total += len(l)
+		}
+		// The oldest snapshot goes when the window is longer than its span and holds enough
+		// without it, or when it is ten spans long.
+		for len(ring) > w.keep && (total-len(ring[0]) >= w.minRequests || len(ring) > 10*w.keep) {
+			total -= len(ring[0])
+			ring = ring[1:]
 		}
 		w.slices[op] = ring
 		requests[op] = len(lat)

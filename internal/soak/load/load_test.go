@@ -86,8 +86,33 @@ func ms(n ...int) []time.Duration {
 	return out
 }
 
+// A rare operation's window reaches back until it holds enough requests for its p99 to be more
+// than its slowest request, and no further than ten spans.
+func TestWindowReachesBackForRareOperations(t *testing.T) {
+	w := NewWindow(2, 5)
+	var p99 map[string]time.Duration
+	// One request a snapshot; the first, slow one stays while the window holds fewer than 5.
+	for i, want := range []time.Duration{900, 900, 900, 900, 900, 10} {
+		lat := time.Duration(10)
+		if i == 0 {
+			lat = 900
+		}
+		p99, _ = w.Add(map[string][]time.Duration{"verify": {lat * time.Millisecond}})
+		if p99["verify"] != want*time.Millisecond {
+			t.Fatalf("after snapshot %d: p99 %v, want %v", i+1, p99["verify"], want*time.Millisecond)
+		}
+	}
+	// Empty snapshots: the window stops at ten spans (20 snapshots), so the old requests leave.
+	for range 20 {
+		p99, _ = w.Add(map[string][]time.Duration{"verify": nil})
+	}
+	if _, ok := p99["verify"]; ok {
+		t.Errorf("p99 %v from requests more than ten spans old", p99["verify"])
+	}
+}
+
 func TestWindowP99(t *testing.T) {
-	w := NewWindow(3)
+	w := NewWindow(3, 0)
 	hundred := make([]int, 100)
 	for i := range hundred {
 		hundred[i] = i + 1 // 1..100 ms: p99 is 99 ms
