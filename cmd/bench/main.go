@@ -11,20 +11,15 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -37,6 +32,7 @@ import (
 
 	"usersorchestrator/internal/auth"
 	"usersorchestrator/internal/bench"
+	"usersorchestrator/internal/bench/proc"
 	"usersorchestrator/internal/config"
 )
 
@@ -122,21 +118,21 @@ type service struct {
 // startService starts the service binary with the settings common to every instance plus db
 // (the database settings), and waits until it answers.
 func startService(ctx context.Context, o options, dir, name, secret string, db map[string]string) (*service, error) {
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return nil, err
 	}
 	env := map[string]string{
 		"UO_LISTEN":            "127.0.0.1:" + strconv.Itoa(port),
 		"UO_LOG_LEVEL":         o.logLevel,
-		"UO_ENCRYPTION_KEY":    randomBase64(32),
-		"UO_SESSION_KEY":       randomBase64(32),
+		"UO_ENCRYPTION_KEY":    proc.RandomBase64(32),
+		"UO_SESSION_KEY":       proc.RandomBase64(32),
 		"UO_AUTH_HS256_SECRET": secret,
 	}
 	maps.Copy(env, db)
 	s := &service{url: "http://127.0.0.1:" + strconv.Itoa(port), log: filepath.Join(dir, name+".log")}
 	if o.profileDir != "" {
-		p, err := freePort()
+		p, err := proc.FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -161,7 +157,7 @@ func startService(ctx context.Context, o options, dir, name, secret string, db m
 
 func measure(ctx context.Context, o options, dir string, stdout io.Writer) error {
 	started := time.Now()
-	secret := randomHex(32)
+	secret := proc.RandomHex(32)
 	if o.profileDir != "" {
 		if err := os.MkdirAll(o.profileDir, 0o750); err != nil {
 			return err
@@ -206,7 +202,7 @@ func measure(ctx context.Context, o options, dir string, stdout io.Writer) error
 	if err := os.WriteFile(bodyFile, answer, 0o600); err != nil {
 		return err
 	}
-	basePort, err := freePort()
+	basePort, err := proc.FreePort()
 	if err != nil {
 		return err
 	}
@@ -225,7 +221,7 @@ func measure(ctx context.Context, o options, dir string, stdout io.Writer) error
 	baseClient := &apiClient{base: baseURL, token: token, http: bench.NewClient(o.concurrency)}
 	report := bench.Report{}
 	fmt.Fprintln(os.Stderr, "bench: baseline: GET, bare gin, fixed body...")
-	loadStart := loadAverage()
+	loadStart := proc.LoadAverage()
 	baseCPU := base.cpu()
 	base.resetPeakRSS()
 	baseRes, err := bench.Run(ctx, baseClient.http, cfg, getByID(baseClient, s))
@@ -291,7 +287,7 @@ func measure(ctx context.Context, o options, dir string, stdout io.Writer) error
 	if err != nil {
 		return err
 	}
-	report.Header = header(o, started, loadStart, loadAverage())
+	report.Header = header(o, started, loadStart, proc.LoadAverage())
 	report.Footer = footer(o, report, logSize, seedTook, s, pgNote)
 
 	var buf bytes.Buffer
@@ -344,7 +340,7 @@ func measureTarget(ctx context.Context, o options, stdout io.Writer) error {
 	}
 	cfg := bench.Config{Concurrency: o.concurrency, Warmup: o.warmup, Duration: o.duration}
 	report := bench.Report{}
-	loadStart := loadAverage()
+	loadStart := proc.LoadAverage()
 	for _, r := range rowsFor(api, s, o) {
 		if !wanted[r.key] {
 			continue
@@ -356,7 +352,7 @@ func measureTarget(ctx context.Context, o options, stdout io.Writer) error {
 		}
 		report.Rows = append(report.Rows, bench.Row{Name: r.name, Result: res, Note: r.note})
 	}
-	report.Header = append(header(o, started, loadStart, loadAverage()), "Target: "+target+" (started by someone else; its configuration is its own)")
+	report.Header = append(header(o, started, loadStart, proc.LoadAverage()), "Target: "+target+" (started by someone else; its configuration is its own)")
 	report.Footer = []string{fmt.Sprintf("Seeded through the API first: %d readers + %d logins in %s. The load generator ran on this machine (%d CPUs) beside the target.",
 		o.readers, o.concurrency, seedTook.Round(time.Millisecond), runtime.NumCPU())}
 	if err := report.Write(stdout); err != nil {
@@ -389,7 +385,7 @@ type row struct {
 }
 
 func rowsFor(api *apiClient, s seeded, o options) []row {
-	run := randomHex(4) // makes this run's new emails unique even against a kept database
+	run := proc.RandomHex(4) // makes this run's new emails unique even against a kept database
 	return []row{
 		{key: "get-id", name: "GET /v4/Users/{id}", next: getByID(api, s),
 			note: fmt.Sprintf("%d seeded users read round-robin; each read records its SUBSCRIBE_USER_GETBYID event (queued, written in batches)", len(s.readers))},
@@ -553,47 +549,15 @@ func (a *apiClient) create(ctx context.Context, body string) (string, error) {
 	return env.Data.CustomerRegistrationID, nil
 }
 
-// process is a started server.
+// process is a started child and the /proc facts a row reports of it.
 type process struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-	log  *os.File
-}
-
-// start runs bin with args, its environment being ours without any UO_* (so that a developer's
-// settings do not leak in) plus env, and its output going to logPath.
-func start(bin string, args []string, env map[string]string, logPath string) (*process, error) {
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, args...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "UO_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	p := &process{cmd: cmd, done: make(chan struct{}), log: logFile}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.done)
-	}()
-	return p, nil
+	*proc.Process
 }
 
 // cpu is the CPU time (user + system) the process has used so far, from /proc/PID/stat; zero
 // where there is no /proc. The kernel counts in clock ticks of 1/100 s (USER_HZ), precise enough
 // over a row of seconds.
-func (p *process) cpu() time.Duration { return cpuOf(p.cmd.Process.Pid) }
+func (p *process) cpu() time.Duration { return cpuOf(p.Pid()) }
 
 // cpuOf is cpu for any process.
 func cpuOf(pid int) time.Duration {
@@ -623,13 +587,13 @@ func cpuOf(pid int) time.Duration {
 // resetPeakRSS makes the kernel count the process's peak resident set from now on (writing 5
 // to /proc/PID/clear_refs), so that peakRSS gives one row's peak rather than the run's.
 func (p *process) resetPeakRSS() {
-	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", p.cmd.Process.Pid), []byte("5"), 0)
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", p.Pid()), []byte("5"), 0)
 }
 
 // peakRSS is the process's peak resident set in bytes (VmHWM in /proc/PID/status); zero where
 // there is no /proc.
 func (p *process) peakRSS() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Pid()))
 	if err != nil {
 		return 0
 	}
@@ -645,61 +609,22 @@ func (p *process) peakRSS() int64 {
 	return 0
 }
 
-// stop ends the process gracefully (SIGTERM), or kills it after 10 s.
-func (p *process) stop() {
-	defer p.log.Close()
-	select {
-	case <-p.done:
-		return
-	default:
+// start runs bin with args, its environment being ours without any UO_* plus env, its output
+// going to logPath.
+func start(bin string, args []string, env map[string]string, logPath string) (*process, error) {
+	p, err := proc.Start(bin, args, proc.Env(env), logPath)
+	if err != nil {
+		return nil, err
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
+	return &process{p}, nil
 }
+
+// stop ends the process gracefully (SIGTERM), or kills it after 10 s.
+func (p *process) stop() { p.Stop(10 * time.Second) }
 
 // waitReady polls u until it answers 200, for at most 20 s.
 func waitReady(ctx context.Context, u string, p *process) error {
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return err
-		}
-		if resp, err := client.Do(req); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("exited: %v", p.err)
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after 20 s", u)
-		}
-	}
-}
-
-// freePort asks the kernel for a free loopback port. Another process could take it before the
-// server binds it; on a bench machine that does not happen, and the server would then fail loudly.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	return proc.WaitReady(ctx, u, p.Process, 20*time.Second, 50*time.Millisecond)
 }
 
 // profile is the CPU and alloc profiles of one row, taken over its measured window.
@@ -775,19 +700,6 @@ func header(o options, started time.Time, loadStart, loadEnd string) []string {
 	}
 }
 
-// loadAverage is /proc/loadavg's first three fields ("?" where there is none).
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
-
 func footer(o options, r bench.Report, logSize int64, seedTook time.Duration, s seeded, pg []string) []string {
 	out := []string{
 		"",
@@ -830,16 +742,4 @@ func tail(path string) string {
 		b = b[len(b)-2000:]
 	}
 	return string(b)
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func randomBase64(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return base64.StdEncoding.EncodeToString(b)
 }

@@ -14,6 +14,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 
 	"usersorchestrator/internal/bench"
+	"usersorchestrator/internal/bench/proc"
 )
 
 // pgRowKeys are the PostgreSQL rows: one instance, then two on the one database.
@@ -55,7 +56,7 @@ func measurePostgres(ctx context.Context, o options, dir, secret, token string, 
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	defer admin.Close()
-	schema := "uo_bench_" + randomHex(6)
+	schema := "uo_bench_" + proc.RandomHex(6)
 	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
 		return nil, fmt.Errorf("postgres: create schema: %w", err)
 	}

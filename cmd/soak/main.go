@@ -10,9 +10,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,6 +28,7 @@ import (
 
 	"usersorchestrator/internal/auth"
 	"usersorchestrator/internal/bench"
+	"usersorchestrator/internal/bench/proc"
 	"usersorchestrator/internal/soak/load"
 	"usersorchestrator/internal/soak/mailsink"
 )
@@ -123,19 +121,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) (bool, error) {
 	}
 	defer sink.Close()
 
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return false, err
 	}
-	secret := randomHex(32)
+	secret := proc.RandomHex(32)
 	dbPath := filepath.Join(dir, "usersorchestrator.db")
 	env := map[string]string{
 		"UO_LISTEN":          "127.0.0.1:" + strconv.Itoa(port),
 		"UO_LOG_LEVEL":       "info",
 		"UO_DATABASE_DRIVER": "sqlite",
 		"UO_DATABASE_PATH":   dbPath,
-		"UO_ENCRYPTION_KEY":  randomBase64(32),
-		"UO_SESSION_KEY":     randomBase64(32),
+		"UO_ENCRYPTION_KEY":  proc.RandomBase64(32),
+		"UO_SESSION_KEY":     proc.RandomBase64(32),
 		// A secret of this run's own, so the token below is the only one that works.
 		"UO_AUTH_HS256_SECRET": secret,
 		"UO_SMTP_HOST":         "127.0.0.1",
@@ -162,7 +160,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("seed: %w", err)
 	}
-	run := randomHex(4)
+	run := proc.RandomHex(4)
 	l := newLedger()
 	runner := load.NewRunner(ops(a, l, sink, s, run, rates))
 
@@ -295,16 +293,4 @@ func fileSize(path string) int64 {
 		return 0
 	}
 	return fi.Size()
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func randomBase64(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return base64.StdEncoding.EncodeToString(b)
 }

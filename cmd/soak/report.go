@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"usersorchestrator/internal/bench/proc"
 	"usersorchestrator/internal/soak/chart"
 	"usersorchestrator/internal/soak/load"
 	"usersorchestrator/internal/soak/trend"
@@ -172,7 +173,7 @@ func (r result) write(stdout io.Writer) (bool, error) {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 	w("make soak: %s UTC, %s of load on the release binary, SQLite in a temp dir", r.started.UTC().Format("2006-01-02 15:04"), r.opts.duration)
-	w("%s %s/%s, GOMAXPROCS %d (%d CPUs); load average at the end: %s", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), loadAverage())
+	w("%s %s/%s, GOMAXPROCS %d (%d CPUs); load average at the end: %s", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), proc.LoadAverage())
 	w("retention: read events, sent and abandoned emails, tokens 30s; change events the default (kept); pruner every 5s")
 	w("load: %.2f of the capacity in %s (reads fill what the writes leave; writes %.3f of it; update, forgot-password and the", r.opts.load, r.opts.benchReport, r.writeShare)
 	w("verification steps have no bench row and are not counted); samples every %s; judged from %s (warm-up %s after the restart) to %s",
@@ -273,16 +274,4 @@ func unit(v float64, m metric) string {
 		return fmt.Sprintf("%.2f %s", v/m.scale, m.unit)
 	}
 	return fmt.Sprintf("%.2f", v)
-}
-
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }

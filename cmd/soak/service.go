@@ -6,13 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"strings"
-	"syscall"
 	"time"
+	"usersorchestrator/internal/bench/proc"
 )
 
 // service is the release binary, run as a process (as cmd/bench does), that the soak can kill
@@ -23,108 +19,36 @@ type service struct {
 	logPath string
 	url     string
 
-	cmd  *exec.Cmd
-	done chan struct{}
-	err  error
-	log  *os.File
+	proc *proc.Process
 }
 
 func newService(bin string, env map[string]string, logPath, url string) *service {
-	s := &service{bin: bin, logPath: logPath, url: url}
-	// Our environment without any UO_* (a developer's settings must not leak in), plus env.
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "UO_") {
-			s.env = append(s.env, kv)
-		}
-	}
-	for k, v := range env {
-		s.env = append(s.env, k+"="+v)
-	}
-	return s
+	return &service{bin: bin, env: proc.Env(env), logPath: logPath, url: url}
 }
 
 // start runs the binary (its log appended to logPath) and waits until /healthz answers.
 func (s *service) start(ctx context.Context) error {
-	f, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	p, err := proc.Start(s.bin, []string{"serve"}, s.env, s.logPath)
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(s.bin, "serve")
-	cmd.Env = s.env
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		f.Close()
-		return fmt.Errorf("start %s: %w", s.bin, err)
+	s.proc = p
+	if err := proc.WaitReady(ctx, s.url+"/healthz", p, 30*time.Second, 20*time.Millisecond); err != nil {
+		return fmt.Errorf("service: %w (log %s)", err, s.logPath)
 	}
-	s.cmd, s.log, s.done, s.err = cmd, f, make(chan struct{}), nil
-	go func() {
-		s.err = cmd.Wait()
-		close(s.done)
-	}()
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/healthz", nil)
-		if err != nil {
-			return err
-		}
-		if resp, err := client.Do(req); err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-s.done:
-			return fmt.Errorf("service exited: %v (log %s)", s.err, s.logPath)
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("service not ready after 30 s (log %s)", s.logPath)
-		}
-	}
+	return nil
 }
 
-func (s *service) pid() int { return s.cmd.Process.Pid }
+func (s *service) pid() int { return s.proc.Pid() }
 
-// kill sends SIGKILL: no shutdown hook runs, as in a power cut of the process (not the
-// machine: what the kernel already has of the files stays).
-func (s *service) kill() {
-	_ = s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.done
-	s.log.Close()
-}
+// kill sends SIGKILL: no shutdown hook runs, as in a power cut of the process.
+func (s *service) kill() { s.proc.Kill() }
 
 // stop ends the process gracefully (SIGTERM), or kills it after 20 s.
 func (s *service) stop() {
-	if s.cmd == nil {
-		return
+	if s.proc != nil {
+		s.proc.Stop(20 * time.Second)
 	}
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(20 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-	s.log.Close()
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // api sends the five required headers and reads the answer.
