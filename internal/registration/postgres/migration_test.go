@@ -82,14 +82,7 @@ func TestCompactEventsMigration(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != len(want) {
-		t.Fatalf("%d events after down, want %d: %+v", len(got), len(want), got)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("after down, event %d:\n got %+v\nwant %+v", i, got[i], want[i])
-		}
-	}
+	storetest.CheckEventsMigratedDown(t, got, want)
 	var id int64
 	if err := db.QueryRowContext(ctx, `INSERT INTO events (tenant, crid, type_code, type_id, source_system, outcome,
 		duration_ms, occurred_at, request_id, detail) VALUES ('C/P/G', 'u', 'X', 1, '', '', 0, now(), '', '') RETURNING id`).Scan(&id); err != nil {

@@ -75,3 +75,17 @@ func CheckEventsMigrated(t *testing.T, s registration.Store) registration.Event 
 	mustEqual(t, "u1 after pruning", list("u1"), []registration.Event{next, e[2], e[1]})
 	return next
 }
+
+// CheckEventsMigratedDown compares the version-4 rows a backend read after migrating down (got,
+// newest id first) with want, field by field.
+func CheckEventsMigratedDown(t *testing.T, got, want []registration.Event) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d events after down, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("after down, event %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+}
