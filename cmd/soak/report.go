@@ -28,7 +28,28 @@ type metric struct {
 	contended bool
 	// chartOnly: drawn and its slope printed, but not judged.
 	chartOnly bool
+	// fit says which of the judged window's samples the line goes through.
+	fit fitOn
 }
+
+// fitOn is what a metric's line is fitted through.
+type fitOn int
+
+const (
+	everySample fitOn = iota
+	// medians: the median of each span of 30 s (15 samples at the default interval), so that a
+	// level held by fewer than half of them does not move it (the live heap).
+	medians
+	// ownWindows: one sample per p99 window (p99Window), the one that ends it, so that the
+	// points are p99s of disjoint sets of requests: the samples in between are p99s over windows
+	// overlapping those, and fitting through all of them counts the same requests 15 times
+	// (successive samples correlated at 0.95-0.99: a handful of independent ones in 180).
+	ownWindows
+)
+
+// span is the time medians and ownWindows group samples in: p99Window, but at least a twelfth of
+// the judged window, so that a short run still has a dozen points to fit.
+func span(judged time.Duration) time.Duration { return min(p99Window, judged/12) }
 
 // maxOtherCores is the CPU the other processes of this shared machine may take in a sample that
 // judges a contended metric: with the service and the soak at ~1.4 of 2 cores, more than this
@@ -48,24 +69,31 @@ const bytesPerUser = 16 << 10
 
 func metrics(usersPerHour float64) []metric {
 	ms := []metric{
-		{"rss_bytes", "Resident memory (RSS)", "MiB", mib, trend.Tolerance{Relative: 1, Floor: 32 * mib}, false, false},
-		// Each argon2id hash in flight holds 19 MiB: the live heap steps by that much at random.
-		{"heap_live_bytes", "Go heap live after the last GC", "MiB", mib, trend.Tolerance{Relative: 1, Floor: 64 * mib}, false, false},
+		{col: "rss_bytes", title: "Resident memory (RSS)", unit: "MiB", scale: mib, tol: trend.Tolerance{Relative: 1, Floor: 32 * mib}},
+		// Each argon2id hash in flight holds 19 MiB, counted live by the collection that runs
+		// while it is: the live heap jumps between levels 19 MiB apart from sample to sample
+		// (README, "Soak test").
+		{col: "heap_live_bytes", title: "Go heap live after the last GC (fit: median of each 30 s)", unit: "MiB", scale: mib,
+			tol: trend.Tolerance{Relative: 1, Floor: 64 * mib}, fit: medians},
 		// The two sawtooth with every collection (GOGC 400 under a memory limit), by as much as
 		// their mean within seconds: charted, not judged; the live heap above shows a leak.
-		{"heap_alloc_bytes", "Go heap allocated (sawtooth; not judged)", "MiB", mib, trend.Tolerance{Relative: 2, Floor: 64 * mib}, false, true},
-		{"heap_goal_bytes", "Go heap goal (next GC; not judged)", "MiB", mib, trend.Tolerance{Relative: 2, Floor: 64 * mib}, false, true},
-		{"goroutines", "Goroutines", "goroutines", 1, trend.Tolerance{Relative: 1, Floor: 50}, true, false},
-		{"open_fds", "Open file descriptors (/proc/PID/fd)", "fds", 1, trend.Tolerance{Relative: 0.25, Floor: 20}, true, false},
-		{"db_bytes", "SQLite database file", "MiB", mib, trend.Tolerance{Relative: 0.1, Floor: 16 * mib, Extra: usersPerHour * bytesPerUser}, false, false},
-		{"wal_bytes", "SQLite WAL file", "MiB", mib, trend.Tolerance{Relative: 0.5, Floor: 32 * mib}, false, false},
-		{"outbox_backlog", "Outbox backlog (emails not sent yet)", "emails", 1, trend.Tolerance{Floor: 600}, false, false},
+		{col: "heap_alloc_bytes", title: "Go heap allocated (sawtooth; not judged)", unit: "MiB", scale: mib,
+			tol: trend.Tolerance{Relative: 2, Floor: 64 * mib}, chartOnly: true},
+		{col: "heap_goal_bytes", title: "Go heap goal (next GC; not judged)", unit: "MiB", scale: mib,
+			tol: trend.Tolerance{Relative: 2, Floor: 64 * mib}, chartOnly: true},
+		{col: "goroutines", title: "Goroutines", unit: "goroutines", scale: 1, tol: trend.Tolerance{Relative: 1, Floor: 50}, contended: true},
+		{col: "open_fds", title: "Open file descriptors (/proc/PID/fd)", unit: "fds", scale: 1, tol: trend.Tolerance{Relative: 0.25, Floor: 20}, contended: true},
+		{col: "db_bytes", title: "SQLite database file", unit: "MiB", scale: mib,
+			tol: trend.Tolerance{Relative: 0.1, Floor: 16 * mib, Extra: usersPerHour * bytesPerUser}},
+		{col: "wal_bytes", title: "SQLite WAL file", unit: "MiB", scale: mib, tol: trend.Tolerance{Relative: 0.5, Floor: 32 * mib}},
+		{col: "outbox_backlog", title: "Outbox backlog (emails not sent yet)", unit: "emails", scale: 1, tol: trend.Tolerance{Floor: 600}},
 		// With the pruner keeping up it saws between the retention and retention + interval;
 		// one falling behind ages it by 3600 s an hour.
-		{"oldest_read_event_s", "Age of a reader's oldest read event (retention 30 s)", "s", 1, trend.Tolerance{Floor: 600}, false, false},
+		{col: "oldest_read_event_s", title: "Age of a reader's oldest read event (retention 30 s)", unit: "s", scale: 1, tol: trend.Tolerance{Floor: 600}},
 	}
 	for _, op := range opOrder {
-		ms = append(ms, metric{"p99_" + op + "_ms", "p99 latency of " + op + " over the last 30 s", "ms", 1, trend.Tolerance{Relative: 2, Floor: 50}, true, false})
+		ms = append(ms, metric{col: "p99_" + op + "_ms", title: "p99 latency of " + op + " over the last 30 s (fit: one per 30 s)", unit: "ms", scale: 1,
+			tol: trend.Tolerance{Relative: 2, Floor: 50}, contended: true, fit: ownWindows})
 	}
 	return ms
 }
@@ -154,6 +182,12 @@ func (r result) write(stdout io.Writer) (bool, error) {
 		if m.contended {
 			win = slices.DeleteFunc(win, func(p trend.Point) bool { return contended[p.T] })
 		}
+		switch m.fit {
+		case medians:
+			win = trend.Medians(win, span(r.loadEnd-r.judgeFrom))
+		case ownWindows:
+			win = trend.Every(win, span(r.loadEnd-r.judgeFrom))
+		}
 		v := trend.Judge(m.col, win, m.tol)
 		if m.chartOnly {
 			v.OK, v.Reason = true, ""
@@ -176,8 +210,8 @@ func (r result) write(stdout io.Writer) (bool, error) {
 	w("%s %s/%s, GOMAXPROCS %d (%d CPUs); load average at the end: %s", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), proc.LoadAverage())
 	w("retention: read events, sent and abandoned emails, tokens 30s; change events the default (kept); pruner every 5s")
 	w("load: %.2f of the capacity in %s (reads fill what the writes leave; writes %.3f of it; update, forgot-password and the", r.opts.load, r.opts.benchReport, r.writeShare)
-	w("verification steps have no bench row and are not counted); samples every %s; judged from %s (warm-up %s after the restart) to %s",
-		r.opts.interval, since(r.judgeFrom), r.opts.warmup, since(r.loadEnd))
+	w("verification steps have no bench row and are not counted), arriving at random (Poisson, -seed %d); samples every %s;", r.opts.seed, r.opts.interval)
+	w("judged from %s (warm-up %s after the restart) to %s", since(r.judgeFrom), r.opts.warmup, since(r.loadEnd))
 	w("")
 	w("  %-16s|%10s|%10s|%9s|%7s|%12s|%8s|%8s|", "operation", "planned/s", "achieved/s", "ok", "failed", "interrupted", "dropped", "skipped")
 	anyFailed := false
@@ -201,9 +235,14 @@ func (r result) write(stdout io.Writer) (bool, error) {
 	w("  dropped: due while a second of requests already waited (the service, or the machine, fell behind); at most %.0f %% allowed", maxDropShare*100)
 	w("  skipped: nothing to do yet (no created user without a reset yet, no verification code arrived yet)")
 	w("")
-	w("Trend after the warm-up (least-squares slope, per hour; allowed = max(floor, relative x mean) + extra):")
+	w("Trend after the warm-up (least-squares slope and its standard error, per hour; allowed = max(floor, relative x mean) + extra;")
+	w("a metric fails when its slope is above the allowed by more than t standard errors, t = Student's t at 97.5 %% for the")
+	w("independent samples the series is worth, n_eff = n(1-rho)/(1+rho) with rho the residuals' lag-1 autocorrelation):")
 	w("  latency, goroutines and fds: judged on the %d of %d samples in which the other processes of the machine took at most %.1f cores", judgedSamples-contendedSamples, judgedSamples, maxOtherCores)
-	w("  %-26s|%8s|%14s|%14s|%14s| %s", "metric", "samples", "mean", "slope/h", "allowed/h", "verdict")
+	sp := span(r.loadEnd - r.judgeFrom).Round(time.Second)
+	w("  heap_live_bytes: fitted through the median of each %s (it jumps by a 19 MiB hash buffer between samples); the p99s through one", sp)
+	w("  sample per %s, each over requests of its own (the samples between are p99s over windows overlapping those)", sp)
+	w("  %-26s|%8s|%6s|%5s|%14s|%14s|%14s|%14s| %s", "metric", "samples", "n_eff", "t", "mean", "slope/h", "std err/h", "allowed/h", "verdict")
 	for i, v := range verdicts {
 		m := ms[i]
 		verdict := "flat"
@@ -213,7 +252,7 @@ func (r result) write(stdout io.Writer) (bool, error) {
 		if !v.OK {
 			verdict = "FAIL: " + v.Reason
 		}
-		w("  %-26s|%8d|%14s|%14s|%14s| %s", v.Metric, v.Samples, unit(v.Mean, m), unit(v.Slope, m), unit(v.Limit, m), verdict)
+		w("  %-26s|%8d|%6.1f|%5.2f|%14s|%14s|%14s|%14s| %s", v.Metric, v.Samples, v.Effective, v.Critical, unit(v.Mean, m), unit(v.Slope, m), unit(v.StdErr, m), unit(v.Limit, m), verdict)
 	}
 	w("")
 	rs := r.restart

@@ -104,8 +104,8 @@ func SavePNG(path string, f Figure) error {
 	case !f.Verdict.OK:
 		status = "FAIL: " + f.Verdict.Reason
 	}
-	p.Title.Text = fmt.Sprintf("%s\nslope after warm-up %.3g %s/h, allowed %.3g %s/h: %s",
-		f.Title, f.Verdict.Slope/scale, f.Unit, f.Verdict.Limit/scale, f.Unit, status)
+	p.Title.Text = fmt.Sprintf("%s\nslope after warm-up %.3g ± %.2g %s/h, allowed %.3g %s/h: %s",
+		f.Title, f.Verdict.Slope/scale, f.Verdict.StdErr/scale, f.Unit, f.Verdict.Limit/scale, f.Unit, status)
 	p.X.Label.Text = "minutes since start"
 	p.Y.Label.Text = f.Unit
 	p.Add(plotter.NewGrid())

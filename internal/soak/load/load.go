@@ -1,8 +1,15 @@
-// Package load is the soak's steady load: each operation is sent at a fixed rate (open loop),
-// whatever the server's latency, by a pool of workers; the latency of a request counts from when
-// it was due, so a server that falls behind shows in the percentiles instead of silently slowing
-// the load down (the coordinated omission of a closed loop, which `make bench` accepts for
-// throughput but a soak must not: it would hide a slow degradation).
+// Package load is the soak's steady load: each operation is sent at a steady mean rate (open
+// loop), whatever the server's latency, by a pool of workers; the latency of a request counts
+// from when it was due, so a server that falls behind shows in the percentiles instead of
+// silently slowing the load down (the coordinated omission of a closed loop, which `make bench`
+// accepts for throughput but a soak must not: it would hide a slow degradation).
+//
+// Requests arrive as a Poisson process (independent exponential gaps), as independent users'
+// requests do, not on a metronome: with every operation on a fixed period, the service's garbage
+// collections locked in phase with the argon2id hashes, so whether each collection counted one
+// or two 19 MiB hash buffers as live stayed the same for minutes and then flipped, a step in the
+// live heap (and in RSS with it) that a trend fit reads as growth. Random arrivals visit every
+// phase all the time, and they put the bursts real traffic has into the latencies.
 //
 // The runner also knows when the service is down on purpose (the kill): a request that fails
 // in transport while it is down, or across the kill, was interrupted, not failed.
@@ -11,6 +18,7 @@ package load
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -61,15 +69,17 @@ type opState struct {
 
 // Runner sends the operations.
 type Runner struct {
-	ops []*opState
+	ops  []*opState
+	seed uint64
 
 	down    atomic.Bool
 	outages atomic.Int64
 }
 
-// NewRunner prepares the operations (not started).
-func NewRunner(ops []Op) *Runner {
-	r := &Runner{}
+// NewRunner prepares the operations (not started). seed fixes the arrival times' random gaps,
+// so a run's schedule can be replayed.
+func NewRunner(ops []Op, seed uint64) *Runner {
+	r := &Runner{seed: seed}
 	for _, op := range ops {
 		r.ops = append(r.ops, &opState{op: op})
 	}
@@ -84,6 +94,26 @@ func (r *Runner) SetDown(down bool) {
 	r.down.Store(down)
 }
 
+// Arrivals are the due times of a Poisson process of a given rate: gaps drawn from the
+// exponential distribution with mean 1/rate.
+type Arrivals struct {
+	rate float64
+	rng  *rand.Rand
+	at   float64 // seconds since the start
+}
+
+// NewArrivals starts a process at rate per second; seed and stream pick its random gaps (one
+// stream per operation, so operations arrive independently).
+func NewArrivals(rate float64, seed, stream uint64) *Arrivals {
+	return &Arrivals{rate: rate, rng: rand.New(rand.NewPCG(seed, stream))}
+}
+
+// Next returns the next arrival's time since the start.
+func (a *Arrivals) Next() time.Duration {
+	a.at += a.rng.ExpFloat64() / a.rate
+	return time.Duration(a.at * float64(time.Second))
+}
+
 type job struct {
 	due time.Time
 	seq int
@@ -94,7 +124,7 @@ const maxErrors = 20
 // Run sends until ctx ends, then waits for the requests in flight.
 func (r *Runner) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, s := range r.ops {
+	for i, s := range r.ops {
 		if s.op.Rate <= 0 {
 			continue
 		}
@@ -106,24 +136,25 @@ func (r *Runner) Run(ctx context.Context) {
 				}
 			})
 		}
+		arrive := NewArrivals(s.op.Rate, r.seed, uint64(i))
 		wg.Go(func() {
 			defer close(queue)
+			// Due requests are released every tick, each with its own due time, so the
+			// latency counts from when the request was due, not from the tick.
 			const tick = 10 * time.Millisecond
 			t := time.NewTicker(tick)
 			defer t.Stop()
-			last := time.Now()
-			credit := 0.0
+			start := time.Now()
+			next := arrive.Next()
 			seq := 0
 			for {
 				select {
 				case <-ctx.Done():
 					return
 				case now := <-t.C:
-					credit += s.op.Rate * now.Sub(last).Seconds()
-					last = now
-					for ; credit >= 1; credit-- {
+					for ; !start.Add(next).After(now); next = arrive.Next() {
 						select {
-						case queue <- job{due: now, seq: seq}:
+						case queue <- job{due: start.Add(next), seq: seq}:
 						default:
 							s.mu.Lock()
 							s.totals.Dropped++

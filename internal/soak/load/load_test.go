@@ -3,6 +3,8 @@ package load
 import (
 	"context"
 	"errors"
+	"math"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,17 +19,23 @@ func TestRunnerSendsAtTheRateAndCounts(t *testing.T) {
 		}},
 		{Name: "idle", Rate: 50, Workers: 1, Do: func(context.Context, int) Result { return Result{Skipped: true} }},
 	}
-	r := NewRunner(ops)
+	const seed = 7
+	r := NewRunner(ops, seed)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	r.Run(ctx)
+	// "ok" sends what its arrival process (operation 0's stream of the seed) has due in the
+	// second, less the few due in the last tick or two before the end.
+	due := 0
+	for a := NewArrivals(200, seed, 0); a.Next() <= time.Second; {
+		due++
+	}
 	tot := map[string]NamedTotals{}
 	for _, nt := range r.Totals() {
 		tot[nt.Name] = nt
 	}
-	// One second at 200/s; the ticker's first tick comes after 10 ms, so allow a few short.
-	if ok := tot["ok"].OK; ok < 170 || ok > 210 {
-		t.Errorf("ok sent %d in 1 s at 200/s", ok)
+	if ok := tot["ok"].OK; ok < due-15 || ok > due {
+		t.Errorf("ok sent %d in 1 s, %d were due", ok, due)
 	}
 	if b := tot["bad"]; b.Failed < 40 || b.OK != 0 || len(b.Errors) == 0 || len(b.Errors) > maxErrors {
 		t.Errorf("bad: %+v", b)
@@ -45,7 +53,7 @@ func TestRunnerSendsAtTheRateAndCounts(t *testing.T) {
 }
 
 func TestTransportErrorsDuringAnOutageAreInterrupted(t *testing.T) {
-	r := NewRunner(nil)
+	r := NewRunner(nil, 1)
 	tests := []struct {
 		name       string
 		downBefore bool
@@ -75,6 +83,67 @@ func TestTransportErrorsDuringAnOutageAreInterrupted(t *testing.T) {
 				t.Errorf("counted %v, want one %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// The arrivals are a Poisson process: exponential gaps (mean 1/rate, as many long gaps as the
+// distribution has, not a metronome) and counts per second as variable as their mean, and each
+// seed and stream gives its own schedule, the same every time.
+func TestArrivalsArePoisson(t *testing.T) {
+	const rate, n = 50.0, 20000
+	a := NewArrivals(rate, 1, 0)
+	var prev time.Duration
+	var sum, sumSq float64
+	longer := 0 // gaps longer than the mean: e^-1 of them in an exponential distribution
+	perSecond := map[int]int{}
+	for range n {
+		at := a.Next()
+		gap := (at - prev).Seconds()
+		prev = at
+		sum += gap
+		sumSq += gap * gap
+		if gap > 1/rate {
+			longer++
+		}
+		perSecond[int(at/time.Second)]++
+	}
+	mean := sum / n
+	cv := math.Sqrt(sumSq/n-mean*mean) / mean
+	if math.Abs(mean*rate-1) > 0.03 {
+		t.Errorf("mean gap %.4f s, want %.4f", mean, 1/rate)
+	}
+	if math.Abs(cv-1) > 0.05 {
+		t.Errorf("gaps' coefficient of variation %.3f, an exponential's is 1 (a fixed rate's 0)", cv)
+	}
+	if share := float64(longer) / n; math.Abs(share-math.Exp(-1)) > 0.02 {
+		t.Errorf("%.3f of the gaps are longer than the mean, want %.3f", share, math.Exp(-1))
+	}
+	// Index of dispersion of the counts per whole second: 1 for Poisson, 0 for a fixed rate.
+	seconds := int(prev / time.Second)
+	var cs, cs2 float64
+	for s := range seconds {
+		c := float64(perSecond[s])
+		cs += c
+		cs2 += c * c
+	}
+	cm := cs / float64(seconds)
+	if d := (cs2/float64(seconds) - cm*cm) / cm; d < 0.8 || d > 1.2 {
+		t.Errorf("counts per second: variance/mean %.2f, want about 1", d)
+	}
+
+	first := func(seed, stream uint64) []time.Duration {
+		a := NewArrivals(rate, seed, stream)
+		out := make([]time.Duration, 5)
+		for i := range out {
+			out[i] = a.Next()
+		}
+		return out
+	}
+	if !slices.Equal(first(1, 0), first(1, 0)) {
+		t.Error("the same seed and stream gave two schedules")
+	}
+	if slices.Equal(first(1, 0), first(1, 1)) || slices.Equal(first(1, 0), first(2, 0)) {
+		t.Error("another stream or seed gave the same schedule")
 	}
 }
 

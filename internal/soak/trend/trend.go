@@ -5,12 +5,24 @@
 // A slope rather than first-versus-last: a single sample taken just before a garbage collection
 // or a checkpoint would move a two-point comparison by the whole sawtooth, while every sample
 // weighs the same in a fit.
+//
+// The slope of a short run is itself uncertain, and the more so as successive samples are alike
+// (a p99 over a trailing window shares most of its requests with the sample before). A metric
+// fails when its slope exceeds the allowed growth by more than Critical standard errors of the
+// slope (Student's t for the samples the series is worth):
+// what is judged is growth the samples show, not the wander of a noisy series, while a steady
+// leak, whose samples lie on its line, has a small standard error and fails at once. A longer
+// run shrinks the standard error (as the run's length to the power 1.5), so it judges closer to
+// the tolerance itself.
 package trend
 
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Point is one sample: when, and the value.
@@ -43,6 +55,68 @@ func Slope(points []Point) float64 {
 		return 0
 	}
 	return num / den
+}
+
+// StdErr is the standard error of Slope, per hour: the scatter of the points about the fitted
+// line over the spread of their times, widened for the residuals' lag-1 autocorrelation rho by
+// sqrt((1+rho)/(1-rho)), the usual correction for serially correlated errors in a trend (a
+// series whose neighbours are alike holds fewer independent samples than points). 0 for fewer
+// than three points.
+func StdErr(points []Point) float64 {
+	se, _ := stdErr(points)
+	return se
+}
+
+// stdErr is StdErr and the number of independent samples the points are worth,
+// n(1-rho)/(1+rho).
+func stdErr(points []Point) (se, effective float64) {
+	n := len(points)
+	if n < 3 {
+		return 0, float64(n)
+	}
+	b := Slope(points)
+	var mt, mv float64
+	for _, p := range points {
+		mt += p.T.Hours()
+		mv += p.V
+	}
+	mt /= float64(n)
+	mv /= float64(n)
+	res := make([]float64, n)
+	var sxx, ss float64
+	for i, p := range points {
+		dt := p.T.Hours() - mt
+		sxx += dt * dt
+		res[i] = p.V - mv - b*dt
+		ss += res[i] * res[i]
+	}
+	if sxx == 0 || ss == 0 {
+		return 0, float64(n)
+	}
+	var lag float64
+	for i := 1; i < n; i++ {
+		lag += res[i-1] * res[i]
+	}
+	// The lag-1 autocorrelation of n residuals underestimates the series' own, by about
+	// (1+3 rho)/n (Marriott and Pope, 1954); added back, as it matters at the rho of a p99 over
+	// a trailing window (~0.9).
+	r := lag / ss
+	rho := min(max(r+(1+3*r)/float64(n), 0), maxRho)
+	return math.Sqrt(ss / float64(n-2) / sxx * (1 + rho) / (1 - rho)), float64(n) * (1 - rho) / (1 + rho)
+}
+
+// maxRho bounds the autocorrelation stdErr corrects for: at 0.99 the points count as half a
+// hundredth of their number; beyond, the correction would grow without bound on a nearly
+// constant series whose last digits happen to drift.
+const maxRho = 0.99
+
+// Critical is how many standard errors above the allowed growth a slope must be to fail, for a
+// series worth effective independent samples: Student's t at 97.5 % with effective-2 degrees of
+// freedom (at least one). About 2 for a series of independent samples, so that a metric flat at
+// the edge of its tolerance fails by chance in one run in forty; larger when the samples are few
+// or alike, whose standard error is itself a rough estimate (12.7 at one degree of freedom).
+func Critical(effective float64) float64 {
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: max(effective-2, 1)}.Quantile(0.975)
 }
 
 // Mean is the average value (0 for no points).
@@ -78,8 +152,12 @@ type Verdict struct {
 	Samples int
 	Mean    float64
 	Slope   float64 // per hour
-	Limit   float64 // per hour
-	OK      bool
+	StdErr  float64 // of the slope, per hour
+	// Effective is how many independent samples the points are worth; Critical the standard
+	// errors the slope may exceed Limit by (Critical(Effective)).
+	Effective, Critical float64
+	Limit               float64 // per hour
+	OK                  bool
 	// Reason says why it failed ("" when OK).
 	Reason string
 }
@@ -89,17 +167,20 @@ type Verdict struct {
 const minSamples = 10
 
 // Judge fits points and compares the slope with the tolerance. Shrinking is always fine; growth
-// beyond the limit fails, and so does a window with too few samples to fit.
+// beyond the limit by more than Critical standard errors fails, and so does a window with too
+// few samples to fit.
 func Judge(metric string, points []Point, tol Tolerance) Verdict {
 	v := Verdict{Metric: metric, Samples: len(points), Mean: Mean(points), Slope: Slope(points)}
+	v.StdErr, v.Effective = stdErr(points)
+	v.Critical = Critical(v.Effective)
 	v.Limit = tol.Limit(v.Mean)
 	switch {
 	case len(points) < minSamples:
 		v.Reason = fmt.Sprintf("%d samples after the warm-up, need at least %d", len(points), minSamples)
 	case math.IsNaN(v.Slope) || math.IsInf(v.Slope, 0):
 		v.Reason = "the slope is not a number"
-	case v.Slope > v.Limit:
-		v.Reason = fmt.Sprintf("grows %.4g/h, more than the %.4g/h allowed", v.Slope, v.Limit)
+	case v.Slope-v.Critical*v.StdErr > v.Limit:
+		v.Reason = fmt.Sprintf("grows %.4g/h (± %.3g), more than the %.4g/h allowed by over %.3g standard errors", v.Slope, v.StdErr, v.Limit, v.Critical)
 	default:
 		v.OK = true
 	}
@@ -111,6 +192,58 @@ func After(points []Point, from time.Duration) []Point {
 	var out []Point
 	for _, p := range points {
 		if p.T >= from {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Medians replaces the points by the median of each span of time (from the first point's time),
+// placed at the span's middle; spans with fewer than three points are left out. A metric that
+// jumps between a few levels from sample to sample (the live heap counts 0, 1 or 2 hash buffers
+// of 19 MiB, depending on what was in flight at the collection) is fitted through its typical
+// level: growth moves every sample and so every median, a level visited now and then moves none.
+func Medians(points []Point, span time.Duration) []Point {
+	if len(points) == 0 || span <= 0 {
+		return nil
+	}
+	var out []Point
+	start := points[0].T
+	for i := 0; i < len(points); {
+		k := (points[i].T - start) / span
+		j := i
+		for j < len(points) && (points[j].T-start)/span == k {
+			j++
+		}
+		if j-i >= 3 {
+			vals := make([]float64, 0, j-i)
+			for _, p := range points[i:j] {
+				vals = append(vals, p.V)
+			}
+			slices.Sort(vals)
+			m := vals[len(vals)/2]
+			if len(vals)%2 == 0 {
+				m = (vals[len(vals)/2-1] + m) / 2
+			}
+			out = append(out, Point{T: start + k*span + span/2, V: m})
+		}
+		i = j
+	}
+	return out
+}
+
+// Every keeps the last point of each span of time (from the first point's time): for a series
+// whose samples each summarise a trailing window of that span (a p99 over the last 30 s), the
+// points kept summarise disjoint windows, and so are independent samples instead of a dozen
+// overlapping views of the same requests.
+func Every(points []Point, span time.Duration) []Point {
+	if len(points) == 0 || span <= 0 {
+		return nil
+	}
+	var out []Point
+	start := points[0].T
+	for i, p := range points {
+		if i == len(points)-1 || (points[i+1].T-start)/span != (p.T-start)/span {
 			out = append(out, p)
 		}
 	}

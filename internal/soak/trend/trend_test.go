@@ -2,6 +2,8 @@ package trend
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +95,140 @@ func TestAfter(t *testing.T) {
 	got := After(pts, 4*time.Second)
 	if len(got) != 6 || got[0].T != 4*time.Second {
 		t.Fatalf("After kept %v", got)
+	}
+}
+
+// levels makes a sample every 2 s for 6 minutes at base, some of them one hash buffer (19) higher:
+// every everyFirst-th sample in the first half and every everySecond-th in the second, plus a
+// steady growth of perHour.
+func levels(base, perHour float64, everyFirst, everySecond int) []Point {
+	var pts []Point
+	for i := range 180 {
+		t := time.Duration(i) * 2 * time.Second
+		v := base + perHour*t.Hours()
+		every := everyFirst
+		if i >= 90 {
+			every = everySecond
+		}
+		if i%every == 0 {
+			v += 19
+		}
+		pts = append(pts, Point{T: t, V: v})
+	}
+	return pts
+}
+
+func TestMedians(t *testing.T) {
+	t.Run("a level visited now and then, only later, is not growth", func(t *testing.T) {
+		pts := levels(24, 0, 1000, 3)
+		if s := Slope(pts); s < 64 {
+			t.Fatalf("the raw fit is %.1f/h: the case does not show what the medians are for", s)
+		}
+		if s := Slope(Medians(pts, 30*time.Second)); math.Abs(s) > 1e-9 {
+			t.Errorf("the medians' fit is %.3f/h, want flat", s)
+		}
+	})
+	t.Run("growth moves the medians as much", func(t *testing.T) {
+		if s := Slope(Medians(levels(24, 120, 1000, 3), 30*time.Second)); math.Abs(s-120) > 5 {
+			t.Errorf("the medians' fit is %.1f/h, want 120", s)
+		}
+	})
+	t.Run("a step that stays is seen", func(t *testing.T) {
+		pts := levels(24, 0, 1000, 1) // every sample of the second half a buffer higher
+		if s := Slope(Medians(pts, 30*time.Second)); s < 64 {
+			t.Errorf("the medians' fit is %.1f/h: a level the metric stays at is not noise", s)
+		}
+	})
+	t.Run("spans", func(t *testing.T) {
+		pts := []Point{
+			{T: 0, V: 5}, {T: 2 * time.Second, V: 1}, {T: 4 * time.Second, V: 3}, // median 3
+			{T: 10 * time.Second, V: 4}, {T: 11 * time.Second, V: 8}, {T: 12 * time.Second, V: 6}, {T: 13 * time.Second, V: 100}, // median (6+8)/2
+			{T: 20 * time.Second, V: 50}, {T: 21 * time.Second, V: 50}, // two points: left out
+		}
+		want := []Point{{T: 5 * time.Second, V: 3}, {T: 15 * time.Second, V: 7}}
+		if got := Medians(pts, 10*time.Second); !slices.Equal(got, want) {
+			t.Errorf("Medians = %v, want %v", got, want)
+		}
+		if got := Medians(nil, time.Second); got != nil {
+			t.Errorf("Medians(nil) = %v", got)
+		}
+	})
+}
+
+// ar1 is a flat series of n samples every 2 s whose noise is autocorrelated: each sample keeps
+// rho of the previous one's deviation, as a p99 over a trailing window does.
+func ar1(rng *rand.Rand, n int, rho, sd float64) []Point {
+	pts := make([]Point, n)
+	e := rng.NormFloat64() * sd
+	for i := range pts {
+		e = rho*e + math.Sqrt(1-rho*rho)*sd*rng.NormFloat64()
+		pts[i] = Point{T: time.Duration(i) * 2 * time.Second, V: 100 + e}
+	}
+	return pts
+}
+
+// StdErr measures what it claims: over many flat series of autocorrelated noise, the spread of
+// the fitted slopes is about the standard error each series reports, and the judge fails about
+// as few of them as Critical standard errors let through (2.5 % in theory; without the standard
+// error, half would fail). Up to rho 0.9, which a p99 over 30 s sampled every 2 s has; beyond,
+// 180 points are worth a handful of independent ones and the standard error comes out some 20 %
+// low (at 0.97, 8 % of such series fail), which is why the soak keeps each operation's p99
+// window to about 30 s by sending enough of every operation.
+func TestStdErrMatchesTheSpreadOfSlopes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const runs = 400
+	for _, rho := range []float64{0, 0.6, 0.9} {
+		var sum2, seSum float64
+		fails, rawFails := 0, 0
+		for range runs {
+			pts := ar1(rng, 180, rho, 10)
+			s := Slope(pts)
+			sum2 += s * s
+			seSum += StdErr(pts)
+			if !Judge("m", pts, Tolerance{}).OK {
+				fails++
+			}
+			if s > 0 {
+				rawFails++
+			}
+		}
+		spread, se := math.Sqrt(sum2/runs), seSum/runs
+		if se < 0.7*spread || se > 1.5*spread {
+			t.Errorf("rho %.1f: slopes spread %.1f/h, the mean standard error is %.1f/h", rho, spread, se)
+		}
+		if share := float64(fails) / runs; share > 0.05 {
+			t.Errorf("rho %.1f: %.1f%% of flat series failed a zero tolerance", rho, 100*share)
+		}
+		if rawFails < runs/3 {
+			t.Errorf("rho %.1f: only %d of %d flat series rose at all: the case shows nothing", rho, rawFails, runs)
+		}
+	}
+}
+
+// A leak fails through noise: its samples lie on its line, so the standard error stays small.
+func TestJudgeSeesALeakThroughNoise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, rho := range []float64{0, 0.9} {
+		for range 50 {
+			pts := ar1(rng, 180, rho, 2)
+			for i := range pts {
+				pts[i].V += 600 * pts[i].T.Hours() // +60 in the 6 minutes, 10x the limit
+			}
+			if v := Judge("fds", pts, Tolerance{Floor: 60}); v.OK {
+				t.Fatalf("rho %.1f: a leak of 600/h passed: slope %.1f ± %.1f", rho, v.Slope, v.StdErr)
+			}
+		}
+	}
+}
+
+func TestEvery(t *testing.T) {
+	pts := []Point{{T: 0, V: 1}, {T: 10 * time.Second, V: 2}, {T: 29 * time.Second, V: 3},
+		{T: 30 * time.Second, V: 4}, {T: 59 * time.Second, V: 5}, {T: 95 * time.Second, V: 6}}
+	want := []Point{{T: 29 * time.Second, V: 3}, {T: 59 * time.Second, V: 5}, {T: 95 * time.Second, V: 6}}
+	if got := Every(pts, 30*time.Second); !slices.Equal(got, want) {
+		t.Errorf("Every = %v, want %v", got, want)
+	}
+	if got := Every(nil, time.Second); got != nil {
+		t.Errorf("Every(nil) = %v", got)
 	}
 }
