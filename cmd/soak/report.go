@@ -182,11 +182,14 @@ func (r result) write(stdout io.Writer) (bool, error) {
 		if m.contended {
 			win = slices.DeleteFunc(win, func(p trend.Point) bool { return contended[p.T] })
 		}
+		fitted := ""
 		switch m.fit {
 		case medians:
 			win = trend.Medians(win, span(r.loadEnd-r.judgeFrom))
+			fitted = "median of each " + span(r.loadEnd-r.judgeFrom).Round(time.Second).String()
 		case ownWindows:
 			win = trend.Every(win, span(r.loadEnd-r.judgeFrom))
+			fitted = "p99s of disjoint windows"
 		}
 		v := trend.Judge(m.col, win, m.tol)
 		if m.chartOnly {
@@ -198,7 +201,7 @@ func (r result) write(stdout io.Writer) (bool, error) {
 			fails = append(fails, m.col+": "+v.Reason)
 		}
 		if err := chart.SavePNG(filepath.Join(out, m.col+".png"), chart.Figure{
-			Title: m.title, Unit: m.unit, Scale: m.scale, Points: pts, Window: win, Marks: marks, Verdict: v, NotJudged: m.chartOnly,
+			Title: m.title, Unit: m.unit, Scale: m.scale, Points: pts, Window: win, Marks: marks, Verdict: v, NotJudged: m.chartOnly, FittedName: fitted,
 		}); err != nil {
 			return false, err
 		}

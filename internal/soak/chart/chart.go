@@ -82,6 +82,9 @@ type Figure struct {
 	// Verdict is printed under the title; NotJudged says the slope was only measured.
 	Verdict   trend.Verdict
 	NotJudged bool
+	// FittedName, when set, draws the Window's points (what the line was fitted through, when
+	// not the samples themselves: medians, one sample per window) as dots under that name.
+	FittedName string
 }
 
 // Mark is a vertical line at a time.
@@ -165,6 +168,16 @@ func SavePNG(path string, f Figure) error {
 		l.Color = color.RGBA{B: 200, A: 255}
 		l.Width = vg.Points(1)
 		p.Add(l)
+	}
+	if f.FittedName != "" && len(f.Window) > 0 {
+		dots, err := plotter.NewScatter(xy(f.Window))
+		if err != nil {
+			return err
+		}
+		dots.Color = color.RGBA{R: 220, A: 255}
+		dots.Radius = vg.Points(3)
+		p.Add(dots)
+		p.Legend.Add(f.FittedName, dots)
 	}
 	for _, m := range f.Marks {
 		l, err := plotter.NewLine(plotter.XYs{{X: m.At.Minutes(), Y: lo}, {X: m.At.Minutes(), Y: top}})
