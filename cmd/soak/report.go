@@ -37,9 +37,10 @@ type fitOn int
 
 const (
 	everySample fitOn = iota
-	// medians: the median of each span of 30 s (15 samples at the default interval), so that a
-	// level held by fewer than half of them does not move it (the live heap).
-	medians
+	// lowerQuartiles: the lower quartile of each span of 30 s (15 samples at the default
+	// interval): the live heap, which only jumps up from its level by the hash buffers in flight
+	// (trend.Quantiles says why not the median).
+	lowerQuartiles
 	// ownWindows: one sample per p99 window (p99Window), the one that ends it, so that the
 	// points are p99s of disjoint sets of requests: the samples in between are p99s over windows
 	// overlapping those, and fitting through all of them counts the same requests 15 times
@@ -47,7 +48,7 @@ const (
 	ownWindows
 )
 
-// span is the time medians and ownWindows group samples in: p99Window, but at least a twelfth of
+// span is the time lowerQuartiles and ownWindows group samples in: p99Window, but at least a twelfth of
 // the judged window, so that a short run still has a dozen points to fit.
 func span(judged time.Duration) time.Duration { return min(p99Window, judged/12) }
 
@@ -73,8 +74,8 @@ func metrics(usersPerHour float64) []metric {
 		// Each argon2id hash in flight holds 19 MiB, counted live by the collection that runs
 		// while it is: the live heap jumps between levels 19 MiB apart from sample to sample
 		// (README, "Soak test").
-		{col: "heap_live_bytes", title: "Go heap live after the last GC (fit: median of each 30 s)", unit: "MiB", scale: mib,
-			tol: trend.Tolerance{Relative: 1, Floor: 64 * mib}, fit: medians},
+		{col: "heap_live_bytes", title: "Go heap live after the last GC (fit: lower quartile of each 30 s)", unit: "MiB", scale: mib,
+			tol: trend.Tolerance{Relative: 1, Floor: 64 * mib}, fit: lowerQuartiles},
 		// The two sawtooth with every collection (GOGC 400 under a memory limit), by as much as
 		// their mean within seconds: charted, not judged; the live heap above shows a leak.
 		{col: "heap_alloc_bytes", title: "Go heap allocated (sawtooth; not judged)", unit: "MiB", scale: mib,
@@ -184,9 +185,9 @@ func (r result) write(stdout io.Writer) (bool, error) {
 		}
 		fitted := ""
 		switch m.fit {
-		case medians:
-			win = trend.Medians(win, span(r.loadEnd-r.judgeFrom))
-			fitted = "median of each " + span(r.loadEnd-r.judgeFrom).Round(time.Second).String()
+		case lowerQuartiles:
+			win = trend.Quantiles(win, span(r.loadEnd-r.judgeFrom), 0.25)
+			fitted = "lower quartile of each " + span(r.loadEnd-r.judgeFrom).Round(time.Second).String()
 		case ownWindows:
 			win = trend.Every(win, span(r.loadEnd-r.judgeFrom))
 			fitted = "p99s of disjoint windows"
@@ -243,7 +244,7 @@ func (r result) write(stdout io.Writer) (bool, error) {
 	w("independent samples the series is worth, n_eff = n(1-rho)/(1+rho) with rho the residuals' lag-1 autocorrelation):")
 	w("  latency, goroutines and fds: judged on the %d of %d samples in which the other processes of the machine took at most %.1f cores", judgedSamples-contendedSamples, judgedSamples, maxOtherCores)
 	sp := span(r.loadEnd - r.judgeFrom).Round(time.Second)
-	w("  heap_live_bytes: fitted through the median of each %s (it jumps by a 19 MiB hash buffer between samples); the p99s through one", sp)
+	w("  heap_live_bytes: fitted through the lower quartile of each %s (it jumps up by a 19 MiB hash buffer between samples); the p99s through one", sp)
 	w("  sample per %s, each over requests of its own (the samples between are p99s over windows overlapping those)", sp)
 	w("  %-26s|%8s|%6s|%5s|%14s|%14s|%14s|%14s| %s", "metric", "samples", "n_eff", "t", "mean", "slope/h", "std err/h", "allowed/h", "verdict")
 	for i, v := range verdicts {

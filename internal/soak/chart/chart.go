@@ -83,7 +83,7 @@ type Figure struct {
 	Verdict   trend.Verdict
 	NotJudged bool
 	// FittedName, when set, draws the Window's points (what the line was fitted through, when
-	// not the samples themselves: medians, one sample per window) as dots under that name.
+	// not the samples themselves: quartiles, one sample per window) as dots under that name.
 	FittedName string
 }
 

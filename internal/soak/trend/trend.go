@@ -198,12 +198,18 @@ func After(points []Point, from time.Duration) []Point {
 	return out
 }
 
-// Medians replaces the points by the median of each span of time (from the first point's time),
-// placed at the span's middle; spans with fewer than three points are left out. A metric that
-// jumps between a few levels from sample to sample (the live heap counts 0, 1 or 2 hash buffers
-// of 19 MiB, depending on what was in flight at the collection) is fitted through its typical
-// level: growth moves every sample and so every median, a level visited now and then moves none.
-func Medians(points []Point, span time.Duration) []Point {
+// Quantiles replaces the points by the q-quantile (0.5: the median, 0.25: the lower quartile;
+// interpolated between the two nearest values) of each span of time from the first point's time,
+// placed at the span's middle; spans with fewer than three points are left out.
+//
+// For a metric that only ever jumps up from its level by a transient (the live heap counts the
+// 19 MiB buffer of each password hash in flight at the collection: 0, 1, 2 or 3 of them), a low
+// quantile of each span follows the level under the transients: growth moves every sample and so
+// every quantile, a level visited now and then moves none. The median would do while more than
+// half the samples are at the lowest common level; with a second level held by a third of them,
+// one span in a few has a majority there and the median jumps with it, while the lower quartile
+// stays.
+func Quantiles(points []Point, span time.Duration, q float64) []Point {
 	if len(points) == 0 || span <= 0 {
 		return nil
 	}
@@ -221,11 +227,13 @@ func Medians(points []Point, span time.Duration) []Point {
 				vals = append(vals, p.V)
 			}
 			slices.Sort(vals)
-			m := vals[len(vals)/2]
-			if len(vals)%2 == 0 {
-				m = (vals[len(vals)/2-1] + m) / 2
+			pos := q * float64(len(vals)-1)
+			lo := int(pos)
+			v := vals[lo]
+			if lo+1 < len(vals) {
+				v += (pos - float64(lo)) * (vals[lo+1] - vals[lo])
 			}
-			out = append(out, Point{T: start + k*span + span/2, V: m})
+			out = append(out, Point{T: start + k*span + span/2, V: v})
 		}
 		i = j
 	}

@@ -118,39 +118,61 @@ func levels(base, perHour float64, everyFirst, everySecond int) []Point {
 	return pts
 }
 
-func TestMedians(t *testing.T) {
+func TestQuantiles(t *testing.T) {
 	t.Run("a level visited now and then, only later, is not growth", func(t *testing.T) {
 		pts := levels(24, 0, 1000, 3)
 		if s := Slope(pts); s < 64 {
-			t.Fatalf("the raw fit is %.1f/h: the case does not show what the medians are for", s)
+			t.Fatalf("the raw fit is %.1f/h: the case does not show what the quantiles are for", s)
 		}
-		if s := Slope(Medians(pts, 30*time.Second)); math.Abs(s) > 1e-9 {
-			t.Errorf("the medians' fit is %.3f/h, want flat", s)
+		for _, q := range []float64{0.25, 0.5} {
+			if s := Slope(Quantiles(pts, 30*time.Second, q)); math.Abs(s) > 1e-9 {
+				t.Errorf("q %.2f: the fit is %.3f/h, want flat", q, s)
+			}
 		}
 	})
-	t.Run("growth moves the medians as much", func(t *testing.T) {
-		if s := Slope(Medians(levels(24, 120, 1000, 3), 30*time.Second)); math.Abs(s-120) > 5 {
-			t.Errorf("the medians' fit is %.1f/h, want 120", s)
+	t.Run("a level held by half the samples moves the median, not the lower quartile", func(t *testing.T) {
+		pts := levels(24, 0, 2, 2) // every other sample a buffer higher: 7 or 8 of each 15
+		med := Quantiles(pts, 30*time.Second, 0.5)
+		if s := StdErr(med); s < 10 {
+			t.Fatalf("the medians' fit has a standard error of %.1f/h: the case does not show the median jumping", s)
+		}
+		for _, p := range Quantiles(pts, 30*time.Second, 0.25) {
+			if p.V != 24 {
+				t.Errorf("the lower quartile at %s is %v, want the level 24", p.T, p.V)
+			}
+		}
+	})
+	t.Run("growth moves the quantiles as much", func(t *testing.T) {
+		if s := Slope(Quantiles(levels(24, 120, 1000, 3), 30*time.Second, 0.25)); math.Abs(s-120) > 5 {
+			t.Errorf("the lower quartiles' fit is %.1f/h, want 120", s)
 		}
 	})
 	t.Run("a step that stays is seen", func(t *testing.T) {
 		pts := levels(24, 0, 1000, 1) // every sample of the second half a buffer higher
-		if s := Slope(Medians(pts, 30*time.Second)); s < 64 {
-			t.Errorf("the medians' fit is %.1f/h: a level the metric stays at is not noise", s)
+		if s := Slope(Quantiles(pts, 30*time.Second, 0.25)); s < 64 {
+			t.Errorf("the lower quartiles' fit is %.1f/h: a level the metric stays at is not noise", s)
 		}
 	})
 	t.Run("spans", func(t *testing.T) {
 		pts := []Point{
-			{T: 0, V: 5}, {T: 2 * time.Second, V: 1}, {T: 4 * time.Second, V: 3}, // median 3
-			{T: 10 * time.Second, V: 4}, {T: 11 * time.Second, V: 8}, {T: 12 * time.Second, V: 6}, {T: 13 * time.Second, V: 100}, // median (6+8)/2
+			{T: 0, V: 5}, {T: 2 * time.Second, V: 1}, {T: 4 * time.Second, V: 3}, // median 3, lower quartile 2
+			{T: 10 * time.Second, V: 4}, {T: 11 * time.Second, V: 8}, {T: 12 * time.Second, V: 6}, {T: 13 * time.Second, V: 100}, // median (6+8)/2, lower quartile 4.5
 			{T: 20 * time.Second, V: 50}, {T: 21 * time.Second, V: 50}, // two points: left out
 		}
-		want := []Point{{T: 5 * time.Second, V: 3}, {T: 15 * time.Second, V: 7}}
-		if got := Medians(pts, 10*time.Second); !slices.Equal(got, want) {
-			t.Errorf("Medians = %v, want %v", got, want)
+		for _, tt := range []struct {
+			q    float64
+			want []Point
+		}{
+			{0.5, []Point{{T: 5 * time.Second, V: 3}, {T: 15 * time.Second, V: 7}}},
+			{0.25, []Point{{T: 5 * time.Second, V: 2}, {T: 15 * time.Second, V: 5.5}}},
+			{0, []Point{{T: 5 * time.Second, V: 1}, {T: 15 * time.Second, V: 4}}},
+		} {
+			if got := Quantiles(pts, 10*time.Second, tt.q); !slices.Equal(got, tt.want) {
+				t.Errorf("Quantiles(q %v) = %v, want %v", tt.q, got, tt.want)
+			}
 		}
-		if got := Medians(nil, time.Second); got != nil {
-			t.Errorf("Medians(nil) = %v", got)
+		if got := Quantiles(nil, time.Second, 0.5); got != nil {
+			t.Errorf("Quantiles(nil) = %v", got)
 		}
 	})
 }
