@@ -185,6 +185,7 @@ func (r result) write(stdout io.Writer) (bool, error) {
 		}
 		fitted := ""
 		switch m.fit {
+		case everySample:
 		case lowerQuartiles:
 			win = trend.Quantiles(win, span(r.loadEnd-r.judgeFrom), 0.25)
 			fitted = "lower quartile of each " + span(r.loadEnd-r.judgeFrom).Round(time.Second).String()
