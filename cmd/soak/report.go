@@ -48,8 +48,9 @@ const (
 	ownWindows
 )
 
-// span is the time lowerQuartiles and ownWindows group samples in: p99Window, but at least a twelfth of
-// the judged window, so that a short run still has a dozen points to fit.
+// span is the time lowerQuartiles and ownWindows group samples in: p99Window, or a twelfth of the
+// judged window when that is shorter, so that a short run still has a dozen points to fit (its
+// p99 windows then overlap: a quick look, not a verdict to rely on).
 func span(judged time.Duration) time.Duration { return min(p99Window, judged/12) }
 
 // maxOtherCores is the CPU the other processes of this shared machine may take in a sample that
