@@ -9,11 +9,10 @@
 // The slope of a short run is itself uncertain, and the more so as successive samples are alike
 // (a p99 over a trailing window shares most of its requests with the sample before). A metric
 // fails when its slope exceeds the allowed growth by more than Critical standard errors of the
-// slope (Student's t for the samples the series is worth):
-// what is judged is growth the samples show, not the wander of a noisy series, while a steady
-// leak, whose samples lie on its line, has a small standard error and fails at once. A longer
-// run shrinks the standard error (as the run's length to the power 1.5), so it judges closer to
-// the tolerance itself.
+// slope (Student's t for the samples the series is worth): what is judged is growth the samples
+// show, not the wander of a noisy series, while a steady leak, whose samples lie on its line, has
+// a small standard error and fails at once. A longer run shrinks the standard error (as the run's
+// length to the power 1.5), so it judges closer to the tolerance itself.
 package trend
 
 import (
