@@ -1,0 +1,131 @@
+package main
+
+import (
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// run10m is the shape of a default run: samples every 2 s for 10 minutes, the kill at 2 minutes,
+// judged from 4 minutes. Each column is made by its function of the sample's time (hours since
+// the start) and a random source; the defaults are flat, with the noise the real runs have.
+func run10m(t *testing.T, over map[string]func(h float64, rng *rand.Rand) float64) (bool, string) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(5, 6))
+	// A p99 over a trailing 30 s window: each sample keeps most of the one before.
+	smooth := map[string]float64{}
+	p99 := func(col string, mean float64) func(float64, *rand.Rand) float64 {
+		return func(_ float64, rng *rand.Rand) float64 {
+			smooth[col] = 0.93*smooth[col] + 0.07*rng.NormFloat64()*mean*0.8
+			return mean * (1 + smooth[col]/mean)
+		}
+	}
+	cols := map[string]func(float64, *rand.Rand) float64{
+		"rss_bytes": func(_ float64, rng *rand.Rand) float64 { return 210*mib + rng.NormFloat64()*4*mib },
+		// The hash buffers in flight at each collection: one at two in three, two at one in four.
+		"heap_live_bytes": func(_ float64, rng *rand.Rand) float64 {
+			buffers := 1.0
+			switch x := rng.Float64(); {
+			case x < 0.03:
+				buffers = 0
+			case x > 0.7:
+				buffers = 2
+			}
+			return 6*mib + buffers*19*mib + rng.Float64()*0.5*mib
+		},
+		"heap_alloc_bytes":    func(_ float64, rng *rand.Rand) float64 { return 40*mib + rng.Float64()*100*mib },
+		"heap_goal_bytes":     func(_ float64, rng *rand.Rand) float64 { return 150*mib + rng.NormFloat64()*10*mib },
+		"goroutines":          func(_ float64, rng *rand.Rand) float64 { return 95 + math.Round(rng.NormFloat64()*5) },
+		"open_fds":            func(_ float64, rng *rand.Rand) float64 { return 100 + math.Round(rng.NormFloat64()*3) },
+		"db_bytes":            func(h float64, _ *rand.Rand) float64 { return 19*mib + h*80*mib },
+		"wal_bytes":           func(float64, *rand.Rand) float64 { return 32 * mib },
+		"outbox_backlog":      func(_ float64, rng *rand.Rand) float64 { return float64(rng.IntN(2)) },
+		"oldest_read_event_s": func(_ float64, rng *rand.Rand) float64 { return 30 + 5*rng.Float64() },
+		"other_cpu_cores":     func(float64, *rand.Rand) float64 { return 0.02 },
+	}
+	means := map[string]float64{"get-id": 25, "get-email": 25, "create": 160, "login": 165, "update": 45, "forgot-password": 45, "send-code": 50, "verify": 45}
+	for _, op := range opOrder {
+		cols["p99_"+op+"_ms"] = p99(op, means[op])
+	}
+	for col, f := range over {
+		cols[col] = f
+	}
+	var samples []sample
+	for at := 2 * time.Second; at <= 10*time.Minute; at += 2 * time.Second {
+		s := sample{t: at, v: map[string]float64{}}
+		for col, f := range cols {
+			s.v[col] = f(at.Hours(), rng)
+		}
+		samples = append(samples, s)
+	}
+	out := t.TempDir()
+	r := result{
+		opts:      options{out: out, duration: 10 * time.Minute, interval: 2 * time.Second, warmup: 2 * time.Minute, load: 0.3, benchReport: "bench/results.txt", seed: 1},
+		samples:   samples,
+		restart:   restartResult{killedAt: 2 * time.Minute, readyAt: 2*time.Minute + 100*time.Millisecond},
+		drained:   true,
+		// The registrations a run creates are kept: the database may grow by them.
+		integrity: integrity{creates: 3000, codes: 4200},
+		judgeFrom: 4 * time.Minute, loadEnd: 10 * time.Minute,
+	}
+	pass, err := r.write(io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary, err := os.ReadFile(filepath.Join(out, "summary.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "heap_live_bytes.png")); err != nil {
+		t.Error(err)
+	}
+	return pass, string(summary)
+}
+
+// The verdict as the soak applies it: the live heap's hash buffers and the p99s' wander pass;
+// a leak in any of them fails, on that metric.
+func TestVerdict(t *testing.T) {
+	tests := []struct {
+		name     string
+		over     map[string]func(float64, *rand.Rand) float64
+		wantPass bool
+		wantFail string // the metric the FAIL lines name
+	}{
+		{"flat, with hash buffers in the live heap", nil, true, ""},
+		{"the live heap leaks 200 MiB an hour under its buffers", map[string]func(float64, *rand.Rand) float64{
+			"heap_live_bytes": func(h float64, rng *rand.Rand) float64 {
+				buffers := 1.0
+				if rng.Float64() > 0.7 {
+					buffers = 2
+				}
+				return 6*mib + buffers*19*mib + h*200*mib
+			},
+		}, false, "heap_live_bytes"},
+		{"GET by id's p99 doubles in the judged six minutes", map[string]func(float64, *rand.Rand) float64{
+			"p99_get-id_ms": func(h float64, rng *rand.Rand) float64 { return 25 + 250*h + rng.NormFloat64()*3 },
+		}, false, "p99_get-id_ms"},
+		{"a descriptor leaked every ten seconds", map[string]func(float64, *rand.Rand) float64{
+			"open_fds": func(h float64, rng *rand.Rand) float64 { return 100 + math.Floor(h*360) + math.Round(rng.NormFloat64()*3) },
+		}, false, "open_fds"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pass, summary := run10m(t, tt.over)
+			if pass != tt.wantPass {
+				t.Fatalf("pass = %v, want %v:\n%s", pass, tt.wantPass, summary)
+			}
+			_, fails, _ := strings.Cut(summary, "\nFAIL:\n")
+			if tt.wantFail != "" && !strings.Contains(fails, "- "+tt.wantFail+":") {
+				t.Errorf("the failures do not name %s:\n%s", tt.wantFail, fails)
+			}
+			if tt.wantFail != "" && strings.Count(fails, "\n  - ") > 1 {
+				t.Errorf("more than %s failed:\n%s", tt.wantFail, fails)
+			}
+		})
+	}
+}
