@@ -65,10 +65,10 @@ func run10m(t *testing.T, over map[string]func(h float64, rng *rand.Rand) float6
 	}
 	out := t.TempDir()
 	r := result{
-		opts:      options{out: out, duration: 10 * time.Minute, interval: 2 * time.Second, warmup: 2 * time.Minute, load: 0.3, benchReport: "bench/results.txt", seed: 1},
-		samples:   samples,
-		restart:   restartResult{killedAt: 2 * time.Minute, readyAt: 2*time.Minute + 100*time.Millisecond},
-		drained:   true,
+		opts:    options{out: out, duration: 10 * time.Minute, interval: 2 * time.Second, warmup: 2 * time.Minute, load: 0.3, benchReport: "bench/results.txt", seed: 1},
+		samples: samples,
+		restart: restartResult{killedAt: 2 * time.Minute, readyAt: 2*time.Minute + 100*time.Millisecond},
+		drained: true,
 		// The registrations a run creates are kept: the database may grow by them.
 		integrity: integrity{creates: 3000, codes: 4200},
 		judgeFrom: 4 * time.Minute, loadEnd: 10 * time.Minute,
@@ -110,7 +110,9 @@ func TestVerdict(t *testing.T) {
 			"p99_get-id_ms": func(h float64, rng *rand.Rand) float64 { return 25 + 250*h + rng.NormFloat64()*3 },
 		}, false, "p99_get-id_ms"},
 		{"a descriptor leaked every ten seconds", map[string]func(float64, *rand.Rand) float64{
-			"open_fds": func(h float64, rng *rand.Rand) float64 { return 100 + math.Floor(h*360) + math.Round(rng.NormFloat64()*3) },
+			"open_fds": func(h float64, rng *rand.Rand) float64 {
+				return 100 + math.Floor(h*360) + math.Round(rng.NormFloat64()*3)
+			},
 		}, false, "open_fds"},
 	}
 	for _, tt := range tests {
