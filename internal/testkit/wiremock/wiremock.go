@@ -401,7 +401,8 @@ func freePort() (int, error) {
 // requests; C2 compiling and G1's threads cost more CPU than they ever save there (measured on 2
 // cores: about half the JVM's CPU from start through 100 resets and stub calls, ~1 s less to healthy).
 // Both modes pass them: the container through JAVA_TOOL_OPTIONS, which every java reads whatever
-// the image's entrypoint, the jar mode on the command line.
+// the image's entrypoint, the jar mode on the command line. scripts/wiremock-image.sh dumps the
+// image's class-data archive under the same options (HARNESS_JVM_OPTIONS): change both together.
 var jvmOptions = []string{"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"}
 
 // serverArgs are the WireMock arguments of both modes.
