@@ -11,6 +11,12 @@
 #      shared libraries it links), and a short Dockerfile adds the jar from the npm package
 #      (scripts/wiremock-jar.sh). The result mirrors the official layout: root dir /home/wiremock
 #      (mappings/, __files/), jar under /var/wiremock/lib, default port 8080.
+#   A local build then gets a class-data sharing archive (AppCDS, a JDK 17 dynamic archive) of the
+#   classes WireMock loads while it starts and serves the project's mocks, dumped by a run of the image
+#   itself and used by its entrypoint (-XX:SharedArchiveFile): a JVM start maps those classes instead
+#   of loading and verifying them from the jar, which the e2e suite pays for every server it starts on
+#   a 2-core machine. A local image built before this step gets the archive added on top (the label
+#   org.usersorchestrator.wiremock.cds tells them apart).
 # Every image it returns has been started with --network host on a free loopback port and has
 # answered GET /__admin/health with version 3.13.2.
 #
@@ -27,6 +33,13 @@ IMAGE="${WIREMOCK_IMAGE:-usersorchestrator/wiremock:$WIREMOCK_VERSION}"
 BASE_IMAGE="usersorchestrator/jre17-host:latest"
 JRE="${JAVA_HOME_HOST:-/usr/lib/jvm/java-17-openjdk-amd64}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+# The archive inside the image, and the JVM options internal/testkit/wiremock passes to every server
+# (jvmOptions, through JAVA_TOOL_OPTIONS): the archive is dumped under the same ones.
+CDS_ARCHIVE=/var/wiremock/wiremock.jsa
+CDS_LABEL=org.usersorchestrator.wiremock.cds
+HARNESS_JVM_OPTIONS="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+MOCKS="$(cd "$HERE/.." && pwd)/mocks"
 
 log() { printf 'wiremock-image: %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -83,11 +96,101 @@ verify() {
 	return 0
 }
 
+has_cds() { [[ $(docker image inspect -f "{{index .Config.Labels \"$CDS_LABEL\"}}" "$1" 2>/dev/null) == "$CDS_ARCHIVE" ]]; }
+
+# add_cds IMAGE: dump the class-data archive from a run of IMAGE and rebuild IMAGE on top of itself
+# with the archive and an entrypoint using it. The training run serves the project's mocks (the four
+# providers' mappings) and answers what the tests ask of a server: health, stubs with templates and
+# matchers, the admin API's stubs, journal and reset. Classes the run did not load still load from
+# the jar, and a JVM that cannot map the archive goes on without it (-Xshare:auto): the archive
+# changes how fast a server starts, never what it answers. The check at the end proves it is mapped.
+add_cds() {
+	local image=$1 port name base i ok=0 p ctx=$work/cds
+	port=$(free_port) || die "no free loopback port found"
+	name="uo-wiremock-cds-$$-$port"
+	base="http://127.0.0.1:$port"
+	mkdir -p "$ctx"
+	docker create --network host --name "$name" \
+		-e "JAVA_TOOL_OPTIONS=$HARNESS_JVM_OPTIONS -XX:ArchiveClassesAtExit=$CDS_ARCHIVE" "$image" \
+		--port "$port" --bind-address 127.0.0.1 --root-dir /home/wiremock --disable-banner >/dev/null ||
+		die "docker create $image for the class-data archive failed"
+	# shellcheck disable=SC2064 # expanded now: the container is this call's
+	trap "docker rm -f $name >/dev/null 2>&1 || true; rm -rf '$work'" EXIT
+	for p in "$MOCKS"/*/mappings; do
+		[[ -d $p ]] || continue
+		docker cp "$p" "$name:/home/wiremock/mappings/$(basename "$(dirname "$p")")" >/dev/null ||
+			die "docker cp $p into $name failed"
+	done
+	docker start "$name" >/dev/null || die "docker start $name failed"
+	for i in $(seq 1 120); do
+		if curl -fsS --max-time 2 "$base/__admin/health" 2>/dev/null | grep -q '"healthy"'; then
+			ok=1
+			break
+		fi
+		sleep 0.5
+	done
+	[[ $ok -eq 1 ]] || {
+		docker logs "$name" >&2 2>&1 || true
+		die "$image did not become healthy for the class-data run"
+	}
+	# What a test does to a server; the answers do not matter (a 404 exercises the near-miss report).
+	local c=(curl -sS -o /dev/null --max-time 10)
+	local stub='{"priority":1,"request":{"method":"POST","urlPath":"/cds","bodyPatterns":[{"matchesJsonPath":"$.a"}]},'
+	stub+='"response":{"status":200,"headers":{"Content-Type":"application/json"},'
+	stub+='"body":"{\"a\":\"{{jsonPath request.body '"'"'$.a'"'"'}}\",\"at\":\"{{now offset='"'"'1 seconds'"'"' format='"'"'unix'"'"'}}\"}",'
+	stub+='"transformers":["response-template"]}}'
+	"${c[@]}" -X POST "$base/__admin/mappings" -H 'Content-Type: application/json' -d "$stub"
+	"${c[@]}" -X POST "$base/cds" -H 'Content-Type: application/json' -d '{"a":"b"}'
+	"${c[@]}" "$base/api/v2/users/auth0%7Cnotfound" -H 'Authorization: Bearer x'
+	"${c[@]}" -X POST "$base/oauth/token" -H 'Content-Type: application/json' \
+		-d '{"grant_type":"client_credentials","client_id":"x","client_secret":"y"}'
+	"${c[@]}" -X POST "$base/accounts.getAccountInfo" --data-urlencode 'apiKey=k' --data-urlencode 'UID=u'
+	"${c[@]}" "$base/not-stubbed"
+	"${c[@]}" "$base/__admin/requests"
+	"${c[@]}" -X POST "$base/__admin/requests/count" -H 'Content-Type: application/json' -d '{"method":"ANY","urlPathPattern":"/.*"}'
+	"${c[@]}" "$base/__admin/requests/unmatched"
+	"${c[@]}" "$base/__admin/files/none"
+	"${c[@]}" -X POST "$base/__admin/mappings/reset"
+	"${c[@]}" -X POST "$base/__admin/scenarios/reset"
+	# The JVM writes the archive as it exits, which SIGTERM's orderly shutdown ends in.
+	docker stop -t 60 "$name" >/dev/null || die "docker stop $name failed"
+	docker cp "$name:$CDS_ARCHIVE" "$ctx/wiremock.jsa" >/dev/null 2>&1 || {
+		docker logs "$name" >&2 2>&1 || true
+		die "the class-data run of $image wrote no $CDS_ARCHIVE"
+	}
+	docker rm -f "$name" >/dev/null 2>&1 || true
+	trap 'rm -rf "$work"' EXIT
+	cat >"$ctx/Dockerfile" <<EOF
+FROM $image
+COPY wiremock.jsa $CDS_ARCHIVE
+LABEL $CDS_LABEL="$CDS_ARCHIVE"
+ENTRYPOINT ["java", "-XX:SharedArchiveFile=$CDS_ARCHIVE", "-Dfile.encoding=UTF-8", "-jar", "/var/wiremock/lib/wiremock-standalone.jar"]
+EOF
+	DOCKER_BUILDKIT=0 docker build -q -t "$image" "$ctx" >/dev/null 2>"$work/build-cds.log" || {
+		cat "$work/build-cds.log" >&2
+		die "docker build of $image with the class-data archive failed"
+	}
+	# -Xshare:on refuses to start when the archive cannot be mapped; the class log says it was used.
+	local loaded
+	loaded=$(docker run --rm --network none -e "JAVA_TOOL_OPTIONS=$HARNESS_JVM_OPTIONS -Xshare:on -Xlog:class+load=info" \
+		"$image" --version 2>&1) || true
+	[[ $loaded == *'com.github.tomakehurst.wiremock.'*'source: shared objects file (top)'* ]] ||
+		die "$image does not load WireMock's classes from its class-data archive: $(printf '%s\n' "$loaded" | tail -n 5)"
+	log "added the class-data archive to $image ($(du -h "$ctx/wiremock.jsa" | cut -f1))"
+}
+
 # Serialise concurrent callers: two builds of the same tag would race on `docker tag`.
 exec 9>/tmp/usersorchestrator-wiremock-image.lock
 flock -w 900 9 || die "timed out waiting for /tmp/usersorchestrator-wiremock-image.lock"
 
+work=$(mktemp -d /tmp/uo-wiremock-image.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
 if image_exists "$IMAGE"; then
+	if [[ $IMAGE != "$OFFICIAL_IMAGE" ]] && ! has_cds "$IMAGE" && verify "$IMAGE"; then
+		log "$IMAGE has no class-data archive yet: adding it"
+		add_cds "$IMAGE"
+	fi
 	if verify "$IMAGE"; then
 		printf '%s\n' "$IMAGE"
 		exit 0
@@ -114,9 +217,6 @@ fi
 [[ -x $JRE/bin/java ]] || die "no JRE at $JRE (apt-get install openjdk-17-jre-headless)"
 JAR=$(bash "$HERE/wiremock-jar.sh" | tail -n 1)
 [[ -s $JAR ]] || die "wiremock-jar.sh returned no jar"
-
-work=$(mktemp -d /tmp/uo-wiremock-image.XXXXXX)
-trap 'rm -rf "$work"' EXIT
 
 # --- base: root filesystem with the host JRE -------------------------------------------------------
 # Only what `java` needs at run time: the JDK tree, its /etc config (conf/ and lib/ link into it),
@@ -194,6 +294,8 @@ DOCKER_BUILDKIT=0 docker build -q -t "$IMAGE" "$ctx" >/dev/null 2>"$work/build.l
 	die "docker build of $IMAGE failed"
 }
 log "built $IMAGE"
-
 verify "$IMAGE" || die "the freshly built $IMAGE does not serve /__admin/health"
+
+add_cds "$IMAGE"
+verify "$IMAGE" || die "$IMAGE with its class-data archive does not serve /__admin/health"
 printf '%s\n' "$IMAGE"

@@ -201,7 +201,7 @@ func startOnce(t testing.TB, launch launcher, root string, port int, token strin
 	base := "http://" + net.JoinHostPort(loopback, strconv.Itoa(port))
 	if err := waitReady(ctx, inst, base, token); err != nil {
 		out := inst.output(context.Background())
-		retry := errors.Is(err, errPortTaken) || strings.Contains(out, "Address already in use")
+		retry := errors.Is(err, errPortTaken) || lostPortRace(out)
 		// Stop now rather than at cleanup: a retry should not keep a dead or foreign-port server around.
 		stopIt()
 		return nil, retry, fmt.Errorf("%w\nserver output:\n%s", err, out)
@@ -235,6 +235,14 @@ func waitReady(ctx context.Context, inst instance, base, token string) error {
 		case <-time.After(probeInterval):
 		}
 	}
+}
+
+// lostPortRace tells from the server's output that it could not bind its port: something else
+// took it after freePort released it (another test binary's server, or a client socket, since
+// ephemeral ports come from the same range). WireMock 3 reports that as "Failed to bind to
+// /127.0.0.1:N" and leaves the JVM's "Address already in use" to the cause it does not print.
+func lostPortRace(out string) bool {
+	return strings.Contains(out, "Address already in use") || strings.Contains(out, "Failed to bind to")
 }
 
 func probeHealth(ctx context.Context, client *http.Client, base string) (bool, string) {
@@ -393,7 +401,8 @@ func freePort() (int, error) {
 // requests; C2 compiling and G1's threads cost more CPU than they ever save there (measured on 2
 // cores: about half the JVM's CPU from start through 100 resets and stub calls, ~1 s less to healthy).
 // Both modes pass them: the container through JAVA_TOOL_OPTIONS, which every java reads whatever
-// the image's entrypoint, the jar mode on the command line.
+// the image's entrypoint, the jar mode on the command line. scripts/wiremock-image.sh dumps the
+// image's class-data archive under the same options (HARNESS_JVM_OPTIONS): change both together.
 var jvmOptions = []string{"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"}
 
 // serverArgs are the WireMock arguments of both modes.

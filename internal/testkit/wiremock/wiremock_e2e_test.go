@@ -277,6 +277,40 @@ func TestForeignServerOnPortIsDetected(t *testing.T) {
 	}
 }
 
+// A port something else holds without answering HTTP (another binary's server still starting, a
+// client socket on an ephemeral port) makes WireMock fail to bind: that is a lost port race too, to
+// retry on another port, not a failed start.
+func TestBoundPortIsRetryable(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+
+	mode, err := modeFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	launch, err := launcherFor(t, mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(t.TempDir(), "wiremock")
+	token, err := prepareRoot(sampleDir, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, retry, err := startOnce(t, launch, root, port, token)
+	if err == nil || srv != nil {
+		t.Fatalf("startOnce on a bound port returned %+v, %v: want an error", srv, err)
+	}
+	if !retry {
+		t.Fatalf("a port another socket holds must be retryable: %v", err)
+	}
+}
+
 // A Shared server is started once and handed to each test reset as if it were fresh; Close stops it.
 func TestSharedServerIsOneServerResetPerTest(t *testing.T) {
 	t.Parallel()
