@@ -186,6 +186,7 @@ EOF
 try_cds() {
 	(
 		work=$(mktemp -d /tmp/uo-wiremock-cds.XXXXXX)
+		trap 'rm -rf "$work"' EXIT
 		add_cds "$1"
 	) || log "WARNING: no class-data archive for $1 (its servers start ~0.4 s slower, they answer the same)"
 }
