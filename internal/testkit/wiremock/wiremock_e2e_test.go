@@ -235,79 +235,67 @@ func TestMissingImageFails(t *testing.T) {
 	}
 }
 
-// A port taken between freePort and WireMock's bind must not be mistaken for our server, even when
-// whatever holds it answers the health check: startOnce reports a retryable failure instead.
-func TestForeignServerOnPortIsDetected(t *testing.T) {
+// A port taken after freePort released it is a lost port race, to retry on another port, not a
+// failed start: whether what took it answers like a WireMock (another test binary's server: the
+// health check sees a server that is not ours) or holds it without answering HTTP (a server still
+// starting, a client socket on an ephemeral port: WireMock then fails to bind).
+func TestTakenPortIsRetryable(t *testing.T) {
 	t.Parallel()
-	foreign := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == healthPath {
-			fmt.Fprint(w, `{"status":"healthy","message":"Wiremock is ok","version":"3.13.2"}`)
-			return
-		}
-		http.NotFound(w, r)
-	}))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		take func(t *testing.T) net.Listener
+	}{
+		{"a foreign server answering health", func(t *testing.T) net.Listener {
+			foreign := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == healthPath {
+					fmt.Fprint(w, `{"status":"healthy","message":"Wiremock is ok","version":"3.13.2"}`)
+					return
+				}
+				http.NotFound(w, r)
+			}))
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			foreign.Listener = l
+			foreign.Start()
+			t.Cleanup(foreign.Close)
+			return l
+		}},
+		{"a socket bound without answering", func(t *testing.T) net.Listener {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { l.Close() })
+			return l
+		}},
 	}
-	foreign.Listener = l
-	foreign.Start()
-	defer foreign.Close()
-	port := l.Addr().(*net.TCPAddr).Port
-
-	mode, err := modeFromEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	launch, err := launcherFor(t, mode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Join(t.TempDir(), "wiremock")
-	token, err := prepareRoot(sampleDir, root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, retry, err := startOnce(t, launch, root, port, token)
-	if err == nil || srv != nil {
-		t.Fatalf("startOnce on a taken port returned %+v, %v: want an error", srv, err)
-	}
-	if !retry {
-		t.Fatalf("a taken port must be retryable: %v", err)
-	}
-}
-
-// A port something else holds without answering HTTP (another binary's server still starting, a
-// client socket on an ephemeral port) makes WireMock fail to bind: that is a lost port race too, to
-// retry on another port, not a failed start.
-func TestBoundPortIsRetryable(t *testing.T) {
-	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	port := l.Addr().(*net.TCPAddr).Port
-
-	mode, err := modeFromEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	launch, err := launcherFor(t, mode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := filepath.Join(t.TempDir(), "wiremock")
-	token, err := prepareRoot(sampleDir, root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, retry, err := startOnce(t, launch, root, port, token)
-	if err == nil || srv != nil {
-		t.Fatalf("startOnce on a bound port returned %+v, %v: want an error", srv, err)
-	}
-	if !retry {
-		t.Fatalf("a port another socket holds must be retryable: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			port := tt.take(t).Addr().(*net.TCPAddr).Port
+			mode, err := modeFromEnv()
+			if err != nil {
+				t.Fatal(err)
+			}
+			launch, err := launcherFor(t, mode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			root := filepath.Join(t.TempDir(), "wiremock")
+			token, err := prepareRoot(sampleDir, root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, retry, err := startOnce(t, launch, root, port, token)
+			if err == nil || srv != nil {
+				t.Fatalf("startOnce on a taken port returned %+v, %v: want an error", srv, err)
+			}
+			if !retry {
+				t.Fatalf("a taken port must be retryable: %v", err)
+			}
+		})
 	}
 }
 
