@@ -63,9 +63,9 @@ func main() {
 // The writes' mean rates per second. Creates and logins cost ~25 ms of CPU each (argon2id with
 // production parameters), so five a second of each is ~15 % of the two cores; forgot-password
 // needs a created user that has not had one yet, and verify a code that has arrived. Each is
-// sent often enough that its p99 window (p99MinRequests) spans well under a minute: a p99 over
-// the 200 requests of a 1/s operation spans 200 s, so that a ten-minute run holds fewer than
-// three independent p99s of it and no trend can be judged from them.
+// sent often enough that its p99 window (p99MinRequests) is p99Window: a p99 over the 100
+// requests of a 1/s operation spans 100 s, so that the six judged minutes of a ten-minute run
+// hold fewer than four independent p99s of it, too few to judge a trend from.
 var writeRates = map[string]float64{
 	"create": 5, "login": 5, "update": 10, "forgot-password": 4, "send-code": 7, "verify": 8,
 }
