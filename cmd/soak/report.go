@@ -44,14 +44,22 @@ const (
 	// ownWindows: one sample per p99 window (p99Window), the one that ends it, so that the
 	// points are p99s of disjoint sets of requests: the samples in between are p99s over windows
 	// overlapping those, and fitting through all of them counts the same requests 15 times
-	// (successive samples correlated at 0.95-0.99: a handful of independent ones in 180).
+	// (successive samples correlated at 0.95-0.99: a handful of independent ones in 180). At
+	// least minOwnWindows of them, or the p99 is charted and not judged.
 	ownWindows
 )
 
-// span is the time lowerQuartiles and ownWindows group samples in: p99Window, or a twelfth of the
-// judged window when that is shorter, so that a short run still has a dozen points to fit (its
-// p99 windows then overlap: a quick look, not a verdict to rely on).
-func span(judged time.Duration) time.Duration { return min(p99Window, judged/12) }
+// quartileSpan is the time lowerQuartiles groups samples in: p99Window, or a twelfth of the
+// judged window when that is shorter (a short run still has a dozen points to fit), but at least
+// three samples.
+func quartileSpan(judged, interval time.Duration) time.Duration {
+	return max(min(p99Window, judged/12), 3*interval)
+}
+
+// minOwnWindows is the fewest disjoint p99 windows a p99's trend is judged from: a shorter run
+// (SOAK_DURATION under about 7 minutes) charts the p99s and says they were not judged, since a
+// line through fewer independent p99s says nothing a run can be failed on.
+const minOwnWindows = 8
 
 // maxOtherCores is the CPU the other processes of this shared machine may take in a sample that
 // judges a contended metric: with the service and the soak at ~1.4 of 2 cores, more than this
@@ -178,33 +186,44 @@ func (r result) write(stdout io.Writer) (bool, error) {
 	pass := true
 	var fails []string
 	marks := []chart.Mark{{At: r.restart.killedAt, Label: "SIGKILL + restart"}, {At: r.judgeFrom, Label: "warm-up ends"}}
+	var notJudgedWhy []string
+	shortRun := false
 	for _, m := range ms {
 		pts := chart.Points(times, column(m.col))
 		win := trend.After(pts, r.judgeFrom)
 		if m.contended {
 			win = slices.DeleteFunc(win, func(p trend.Point) bool { return contended[p.T] })
 		}
-		fitted := ""
+		fitted, notJudged := "", ""
+		if m.chartOnly {
+			notJudged = "sawtooth"
+		}
 		switch m.fit {
 		case everySample:
 		case lowerQuartiles:
-			win = trend.Quantiles(win, span(r.loadEnd-r.judgeFrom), 0.25)
-			fitted = "lower quartile of each " + span(r.loadEnd-r.judgeFrom).Round(time.Second).String()
+			qs := quartileSpan(r.loadEnd-r.judgeFrom, r.opts.interval)
+			win = trend.Quantiles(win, qs, 0.25)
+			fitted = "lower quartile of each " + qs.Round(time.Second).String()
 		case ownWindows:
-			win = trend.Every(win, span(r.loadEnd-r.judgeFrom))
+			win = trend.Every(win, p99Window)
 			fitted = "p99s of disjoint windows"
+			if len(win) < minOwnWindows {
+				notJudged = fmt.Sprintf("run too short: %d disjoint p99 windows after the warm-up, %d needed", len(win), minOwnWindows)
+				shortRun = true
+			}
 		}
 		v := trend.Judge(m.col, win, m.tol)
-		if m.chartOnly {
+		if notJudged != "" {
 			v.OK, v.Reason = true, ""
 		}
+		notJudgedWhy = append(notJudgedWhy, notJudged)
 		verdicts = append(verdicts, v)
 		if !v.OK {
 			pass = false
 			fails = append(fails, m.col+": "+v.Reason)
 		}
 		if err := chart.SavePNG(filepath.Join(out, m.col+".png"), chart.Figure{
-			Title: m.title, Unit: m.unit, Scale: m.scale, Points: pts, Window: win, Marks: marks, Verdict: v, NotJudged: m.chartOnly, FittedName: fitted,
+			Title: m.title, Unit: m.unit, Scale: m.scale, Points: pts, Window: win, Marks: marks, Verdict: v, NotJudged: notJudged != "", FittedName: fitted,
 		}); err != nil {
 			return false, err
 		}
@@ -245,15 +264,15 @@ func (r result) write(stdout io.Writer) (bool, error) {
 	w("a metric fails when its slope is above the allowed by more than t standard errors, t = Student's t at 97.5 %% for the")
 	w("independent samples the series is worth, n_eff = n(1-rho)/(1+rho) with rho the residuals' lag-1 autocorrelation):")
 	w("  latency, goroutines and fds: judged on the %d of %d samples in which the other processes of the machine took at most %.1f cores", judgedSamples-contendedSamples, judgedSamples, maxOtherCores)
-	sp := span(r.loadEnd - r.judgeFrom).Round(time.Second)
-	w("  heap_live_bytes: fitted through the lower quartile of each %s (it jumps up by a 19 MiB hash buffer between samples); the p99s through one", sp)
-	w("  sample per %s, each over requests of its own (the samples between are p99s over windows overlapping those)", sp)
+	w("  heap_live_bytes: fitted through the lower quartile of each %s (it jumps up by a 19 MiB hash buffer between samples); the p99s through one",
+		quartileSpan(r.loadEnd-r.judgeFrom, r.opts.interval).Round(time.Second))
+	w("  sample per %s, each over requests of its own (the samples between are p99s over windows overlapping those)", p99Window)
 	w("  %-26s|%8s|%6s|%5s|%14s|%14s|%14s|%14s| %s", "metric", "samples", "n_eff", "t", "mean", "slope/h", "std err/h", "allowed/h", "verdict")
 	for i, v := range verdicts {
 		m := ms[i]
 		verdict := "flat"
-		if m.chartOnly {
-			verdict = "not judged (sawtooth)"
+		if notJudgedWhy[i] != "" {
+			verdict = "not judged (" + notJudgedWhy[i] + ")"
 		}
 		if !v.OK {
 			verdict = "FAIL: " + v.Reason
@@ -299,7 +318,11 @@ func (r result) write(stdout io.Writer) (bool, error) {
 	if len(fails) > 0 || anyFailed {
 		pass = false
 	}
-	if pass {
+	if pass && shortRun {
+		w("PASS, but the latencies were not judged: the run is too short for %d disjoint p99 windows of %s after the warm-up", minOwnWindows, p99Window)
+		w("(SOAK_DURATION of about 7 minutes or more); memory, files, backlog and pruning grew by no more than their tolerance,")
+		w("no request failed, nothing was lost at the kill.")
+	} else if pass {
 		w("PASS: nothing grew beyond its tolerance after the warm-up, no request failed, nothing was lost at the kill.")
 	} else {
 		w("FAIL:")

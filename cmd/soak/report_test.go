@@ -11,10 +11,11 @@ import (
 	"time"
 )
 
-// run10m is the shape of a default run: samples every 2 s for 10 minutes, the kill at 2 minutes,
-// judged from 4 minutes. Each column is made by its function of the sample's time (hours since
-// the start) and a random source; the defaults are flat, with the noise the real runs have.
-func run10m(t *testing.T, over map[string]func(h float64, rng *rand.Rand) float64) (bool, string) {
+// runFor is the shape of a run of d as cmd/soak makes it: samples every 2 s, the kill at a fifth
+// of d, judged from a warm-up (a fifth of d, at least 30 s) after it. Each column is made by its
+// function of the sample's time (hours since the start) and a random source; the defaults are
+// flat, with the noise the real runs have.
+func runFor(t *testing.T, d time.Duration, over map[string]func(h float64, rng *rand.Rand) float64) (bool, string) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(5, 6))
 	// A p99 over a trailing 30 s window: each sample keeps most of the one before.
@@ -56,7 +57,7 @@ func run10m(t *testing.T, over map[string]func(h float64, rng *rand.Rand) float6
 		cols[col] = f
 	}
 	var samples []sample
-	for at := 2 * time.Second; at <= 10*time.Minute; at += 2 * time.Second {
+	for at := 2 * time.Second; at <= d; at += 2 * time.Second {
 		s := sample{t: at, v: map[string]float64{}}
 		for col, f := range cols {
 			s.v[col] = f(at.Hours(), rng)
@@ -64,14 +65,15 @@ func run10m(t *testing.T, over map[string]func(h float64, rng *rand.Rand) float6
 		samples = append(samples, s)
 	}
 	out := t.TempDir()
+	killAt, warmup := d/5, max(30*time.Second, d/5)
 	r := result{
-		opts:    options{out: out, duration: 10 * time.Minute, interval: 2 * time.Second, warmup: 2 * time.Minute, load: 0.3, benchReport: "bench/results.txt", seed: 1},
+		opts:    options{out: out, duration: d, interval: 2 * time.Second, warmup: warmup, load: 0.3, benchReport: "bench/results.txt", seed: 1},
 		samples: samples,
-		restart: restartResult{killedAt: 2 * time.Minute, readyAt: 2*time.Minute + 100*time.Millisecond},
+		restart: restartResult{killedAt: killAt, readyAt: killAt + 100*time.Millisecond},
 		drained: true,
 		// The registrations a run creates are kept: the database may grow by them.
 		integrity: integrity{creates: 3000, codes: 4200},
-		judgeFrom: 4 * time.Minute, loadEnd: 10 * time.Minute,
+		judgeFrom: killAt + 100*time.Millisecond + warmup, loadEnd: d,
 	}
 	pass, err := r.write(io.Discard)
 	if err != nil {
@@ -117,7 +119,7 @@ func TestVerdict(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pass, summary := run10m(t, tt.over)
+			pass, summary := runFor(t, 10*time.Minute, tt.over)
 			if pass != tt.wantPass {
 				t.Fatalf("pass = %v, want %v:\n%s", pass, tt.wantPass, summary)
 			}
@@ -130,4 +132,34 @@ func TestVerdict(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A quick look (SOAK_DURATION=2m) judges memory, files and the kill, and says the latencies were
+// not judged rather than fitting a line through two independent p99s.
+func TestShortRunDoesNotJudgeLatency(t *testing.T) {
+	pass, summary := runFor(t, 2*time.Minute, nil)
+	if !pass {
+		t.Fatalf("a flat 2-minute run failed:\n%s", summary)
+	}
+	for _, want := range []string{"p99_get-id_ms", "p99_verify_ms"} {
+		line := lineOf(summary, "  "+want+" ")
+		if !strings.Contains(line, "not judged (run too short") {
+			t.Errorf("%s: %q, want it not judged", want, line)
+		}
+	}
+	if line := lineOf(summary, "  heap_live_bytes "); !strings.HasSuffix(line, "| flat") {
+		t.Errorf("heap_live_bytes: %q, want it judged flat", line)
+	}
+	if !strings.Contains(summary, "PASS, but the latencies were not judged") {
+		t.Errorf("the summary does not say the latencies were not judged:\n%s", summary)
+	}
+}
+
+func lineOf(text, prefix string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			return l
+		}
+	}
+	return ""
 }
