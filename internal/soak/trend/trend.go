@@ -62,13 +62,13 @@ func Slope(points []Point) float64 {
 // series whose neighbours are alike holds fewer independent samples than points). 0 for fewer
 // than three points.
 func StdErr(points []Point) float64 {
-	se, _ := stdErr(points)
+	se, _ := stdErr(points, false)
 	return se
 }
 
 // stdErr is StdErr and the number of independent samples the points are worth,
-// n(1-rho)/(1+rho).
-func stdErr(points []Point) (se, effective float64) {
+// n(1-rho)/(1+rho); for points independent by construction, rho is 0.
+func stdErr(points []Point, independent bool) (se, effective float64) {
 	n := len(points)
 	if n < 3 {
 		return 0, float64(n)
@@ -92,6 +92,9 @@ func stdErr(points []Point) (se, effective float64) {
 	if sxx == 0 || ss == 0 {
 		return 0, float64(n)
 	}
+	if independent {
+		return math.Sqrt(ss / float64(n-2) / sxx), float64(n)
+	}
 	var lag float64
 	for i := 1; i < n; i++ {
 		lag += res[i-1] * res[i]
@@ -110,12 +113,15 @@ func stdErr(points []Point) (se, effective float64) {
 const maxRho = 0.99
 
 // Critical is how many standard errors above the allowed growth a slope must be to fail, for a
-// series worth effective independent samples: Student's t at 97.5 % with effective-2 degrees of
-// freedom (at least one). About 2 for a series of independent samples, so that a metric flat at
-// the edge of its tolerance fails by chance in one run in forty; larger when the samples are few
-// or alike, whose standard error is itself a rough estimate (12.7 at one degree of freedom).
-func Critical(effective float64) float64 {
-	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: max(effective-2, 1)}.Quantile(0.975)
+// series worth effective independent samples judged as one of family metrics: Student's t with
+// effective-2 degrees of freedom (at least one) at 1 - 2.5 %/family. For one metric of
+// independent samples that is about 2, so that a metric flat at the edge of its tolerance fails
+// by chance in one run in forty; a run judging family metrics at once splits those 2.5 % among
+// them (Bonferroni), so that the run, not each metric, fails by chance at most one time in forty
+// (16 metrics: about 3 for independent samples). Larger when the samples are few or alike, whose
+// standard error is itself a rough estimate.
+func Critical(effective float64, family int) float64 {
+	return distuv.StudentsT{Mu: 0, Sigma: 1, Nu: max(effective-2, 1)}.Quantile(1 - 0.025/float64(max(family, 1)))
 }
 
 // Mean is the average value (0 for no points).
@@ -153,7 +159,7 @@ type Verdict struct {
 	Slope   float64 // per hour
 	StdErr  float64 // of the slope, per hour
 	// Effective is how many independent samples the points are worth; Critical the standard
-	// errors the slope may exceed Limit by (Critical(Effective)).
+	// errors the slope may exceed Limit by (Critical(Effective, family)).
 	Effective, Critical float64
 	Limit               float64 // per hour
 	OK                  bool
@@ -169,9 +175,26 @@ const minSamples = 10
 // beyond the limit by more than Critical standard errors fails, and so does a window with too
 // few samples to fit.
 func Judge(metric string, points []Point, tol Tolerance) Verdict {
+	return JudgeHow(metric, points, tol, How{})
+}
+
+// How says how a metric's points are judged.
+type How struct {
+	// Family is how many metrics the run judges together (Critical); 0 or 1 is this one alone.
+	Family int
+	// Independent: the points are independent by construction (one per disjoint window, a
+	// quantile of each span), so their scatter is taken as it is. Estimating an autocorrelation
+	// from a dozen such points would only add noise: its small-sample correction alone moves it
+	// by a third, and the few degrees of freedom left would let through a leak measured to the
+	// MiB.
+	Independent bool
+}
+
+// JudgeHow is Judge for points judged as how says.
+func JudgeHow(metric string, points []Point, tol Tolerance, how How) Verdict {
 	v := Verdict{Metric: metric, Samples: len(points), Mean: Mean(points), Slope: Slope(points)}
-	v.StdErr, v.Effective = stdErr(points)
-	v.Critical = Critical(v.Effective)
+	v.StdErr, v.Effective = stdErr(points, how.Independent)
+	v.Critical = Critical(v.Effective, how.Family)
 	v.Limit = tol.Limit(v.Mean)
 	switch {
 	case len(points) < minSamples:

@@ -254,3 +254,24 @@ func TestEvery(t *testing.T) {
 		t.Errorf("Every(nil) = %v", got)
 	}
 }
+
+// A dozen points independent by construction (the lower quartile of each 30 s) are judged on
+// their own scatter, worth as many samples as they are (t from n-2 degrees of freedom): a leak
+// they measure fails among 16 metrics.
+func TestIndependentPoints(t *testing.T) {
+	var pts []Point
+	for i := range 12 {
+		at := 4*time.Minute + time.Duration(i)*30*time.Second
+		pts = append(pts, Point{T: at, V: math.Round(24 + 400*at.Hours())}) // whole MiB, +400 MiB/h
+	}
+	tol := Tolerance{Relative: 1, Floor: 64}
+	if v := JudgeHow("heap", pts, tol, How{Family: 16, Independent: true}); v.OK || v.Effective != 12 {
+		t.Errorf("a leak of 400/h judged on independent points: %+v", v)
+	}
+	if c := Critical(12, 16); c < 3.5 || c > 4.2 {
+		t.Errorf("Critical(12, 16) = %.2f, want Student's t(10) at 1-0.025/16, about 3.9", c)
+	}
+	if c := Critical(1000, 1); math.Abs(c-1.96) > 0.01 {
+		t.Errorf("Critical(1000, 1) = %.3f, want about 1.96", c)
+	}
+}
