@@ -32,24 +32,28 @@ type metric struct {
 	fit fitOn
 }
 
-// fitOn is what a metric's line is fitted through.
+// fitOn is what a metric's line is fitted through: one point per span of 30 s (15 samples at the
+// default interval), each summarising samples of its own, so that the points are independent
+// and a dozen of them judge a ten-minute run. Fitted through every sample instead, a gauge that
+// wanders with the connections in flight (descriptors, goroutines, the WAL between checkpoints)
+// has its samples correlated at 0.95-0.99: 180 of them worth two or three independent ones, and
+// a t value of a hundred or more that would pass any leak.
 type fitOn int
 
 const (
-	everySample fitOn = iota
-	// lowerQuartiles: the lower quartile of each span of 30 s (15 samples at the default
-	// interval): the live heap, which only jumps up from its level by the hash buffers in flight
-	// (trend.Quantiles says why not the median).
+	// medians: the median of each span.
+	medians fitOn = iota
+	// lowerQuartiles: the lower quartile of each span: the live heap, which only jumps up from
+	// its level by the hash buffers in flight (trend.Quantiles says why not the median).
 	lowerQuartiles
 	// ownWindows: one sample per p99 window (p99Window), the one that ends it, so that the
 	// points are p99s of disjoint sets of requests: the samples in between are p99s over windows
-	// overlapping those, and fitting through all of them counts the same requests 15 times
-	// (successive samples correlated at 0.95-0.99: a handful of independent ones in 180). At
-	// least minOwnWindows of them, or the p99 is charted and not judged.
+	// overlapping those, and their median would count the same requests 15 times. At least
+	// minOwnWindows of them, or the p99 is charted and not judged.
 	ownWindows
 )
 
-// quartileSpan is the time lowerQuartiles groups samples in: p99Window, or a twelfth of the
+// quartileSpan is the time medians and lowerQuartiles group samples in: p99Window, or a twelfth of the
 // judged window when that is shorter (a short run still has a dozen points to fit), but at least
 // three samples.
 func quartileSpan(judged, interval time.Duration) time.Duration {
@@ -215,10 +219,12 @@ func (r result) write(stdout io.Writer) (bool, error) {
 			notJudged = fmt.Sprintf("run too short: %s judged, trends need %s", since(r.loadEnd-r.judgeFrom), minTrendWindow)
 			shortRun = true
 		}
+		qs := quartileSpan(r.loadEnd-r.judgeFrom, r.opts.interval)
 		switch m.fit {
-		case everySample:
+		case medians:
+			win = trend.Quantiles(win, qs, 0.5)
+			fitted = "median of each " + qs.Round(time.Second).String()
 		case lowerQuartiles:
-			qs := quartileSpan(r.loadEnd-r.judgeFrom, r.opts.interval)
 			win = trend.Quantiles(win, qs, 0.25)
 			fitted = "lower quartile of each " + qs.Round(time.Second).String()
 		case ownWindows:
@@ -229,7 +235,7 @@ func (r result) write(stdout io.Writer) (bool, error) {
 				shortRun = true
 			}
 		}
-		v := trend.JudgeHow(m.col, win, m.tol, trend.How{Family: family, Independent: m.fit != everySample})
+		v := trend.JudgeHow(m.col, win, m.tol, trend.How{Family: family, Independent: true})
 		if notJudged != "" {
 			v.OK, v.Reason = true, ""
 		}
@@ -279,12 +285,11 @@ func (r result) write(stdout io.Writer) (bool, error) {
 	w("")
 	w("Trend after the warm-up (least-squares slope and its standard error, per hour; allowed = max(floor, relative x mean) + extra;")
 	w("a metric fails when its slope is above the allowed by more than t standard errors, t = Student's t at 1 - 2.5 %%/%d (the", family)
-	w("%d metrics judged share the 2.5 %%) for the independent samples the series is worth, n_eff = n(1-rho)/(1+rho) with rho", family)
-	w("the residuals' lag-1 autocorrelation):")
+	w("%d metrics judged share the 2.5 %%) with n_eff - 2 degrees of freedom, n_eff the points fitted):", family)
 	w("  latency, goroutines and fds: judged on the %d of %d samples in which the other processes of the machine took at most %.1f cores", judgedSamples-contendedSamples, judgedSamples, maxOtherCores)
-	w("  heap_live_bytes: fitted through the lower quartile of each %s (it jumps up by a 19 MiB hash buffer between samples); the p99s through one",
-		quartileSpan(r.loadEnd-r.judgeFrom, r.opts.interval).Round(time.Second))
-	w("  sample per %s, each over requests of its own (the samples between are p99s over windows overlapping those)", p99Window)
+	qs := quartileSpan(r.loadEnd-r.judgeFrom, r.opts.interval).Round(time.Second)
+	w("  each metric is fitted through one point per %s, each of its own samples: the median of the span; for heap_live_bytes the", qs)
+	w("  lower quartile (it jumps up by a 19 MiB hash buffer between samples); for the p99s the sample that ends each %s window", p99Window)
 	w("  %-26s|%8s|%6s|%5s|%14s|%14s|%14s|%14s| %s", "metric", "samples", "n_eff", "t", "mean", "slope/h", "std err/h", "allowed/h", "verdict")
 	for i, v := range verdicts {
 		m := ms[i]
