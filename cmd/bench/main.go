@@ -11,7 +11,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -535,18 +534,7 @@ func (a *apiClient) create(ctx context.Context, body string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var env struct {
-		Data struct {
-			CustomerRegistrationID string `json:"customerRegistrationId"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(b, &env); err != nil {
-		return "", err
-	}
-	if env.Data.CustomerRegistrationID == "" {
-		return "", fmt.Errorf("no customerRegistrationId in %s", b)
-	}
-	return env.Data.CustomerRegistrationID, nil
+	return bench.RegistrationID(b)
 }
 
 // process is a started child and the /proc facts a row reports of it.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"usersorchestrator/internal/bench"
 	"usersorchestrator/internal/soak/load"
 	"usersorchestrator/internal/soak/mailsink"
 )
@@ -71,7 +72,7 @@ func ops(a *api, l *ledger, sink *mailsink.Sink, s seeded, run string, rates map
 				}
 				return status(ans, err)
 			}
-			id, err := registrationID(ans.body)
+			id, err := bench.RegistrationID(ans.body)
 			if err != nil {
 				return load.Result{Status: ans.status, Err: err}
 			}
@@ -213,7 +214,7 @@ func seed(ctx context.Context, a *api, readers, logins int) (seeded, error) {
 				ans, err := a.expect(ctx, http.StatusOK, http.MethodPost, "/v4/Users", j.body)
 				var id string
 				if err == nil {
-					id, err = registrationID(ans.body)
+					id, err = bench.RegistrationID(ans.body)
 				}
 				if err != nil {
 					mu.Lock()

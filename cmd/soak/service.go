@@ -110,19 +110,3 @@ func (a *api) expect(ctx context.Context, want int, method, path string, body an
 	}
 	return ans, nil
 }
-
-// registrationID reads data.customerRegistrationId from a create's answer.
-func registrationID(b []byte) (string, error) {
-	var env struct {
-		Data struct {
-			CustomerRegistrationID string `json:"customerRegistrationId"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(b, &env); err != nil {
-		return "", err
-	}
-	if env.Data.CustomerRegistrationID == "" {
-		return "", fmt.Errorf("no customerRegistrationId in %s", b)
-	}
-	return env.Data.CustomerRegistrationID, nil
-}

@@ -250,20 +250,12 @@ func (pc *paramChecks) accept(r *http.Request, pathParams map[string]string, que
 				return false
 			}
 			value = v
-		case openapi3.ParameterInHeader:
-			vs, ok := r.Header[c.name]
-			if !ok {
-				if c.required {
-					return false
-				}
-				continue
+		case openapi3.ParameterInHeader, openapi3.ParameterInQuery:
+			values := map[string][]string(query)
+			if c.in == openapi3.ParameterInHeader {
+				values = r.Header
 			}
-			if len(vs) != 1 {
-				return false
-			}
-			value = vs[0]
-		case openapi3.ParameterInQuery:
-			vs, ok := query[c.name]
+			vs, ok := values[c.name]
 			if !ok {
 				if c.required {
 					return false
