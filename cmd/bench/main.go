@@ -494,14 +494,7 @@ func (a *apiClient) request(method, path string, body []byte) (*http.Request, er
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+a.token)
-	req.Header.Set("X-SourceSystem", "Bench")
-	req.Header.Set("X-ClientCode", "demo")
-	req.Header.Set("X-PaperCode", "demo")
-	req.Header.Set("X-ClientGroupCode", "demo")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	bench.SetHeaders(req, a.token, "Bench", body != nil)
 	return req, nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"usersorchestrator/internal/bench"
 	"usersorchestrator/internal/bench/proc"
 )
 
@@ -75,14 +77,7 @@ func (a *api) call(ctx context.Context, method, path string, body any) (answer, 
 	if err != nil {
 		return answer{}, err
 	}
-	req.Header.Set("Authorization", "Bearer "+a.token)
-	req.Header.Set("X-SourceSystem", "Soak")
-	req.Header.Set("X-ClientCode", "demo")
-	req.Header.Set("X-PaperCode", "demo")
-	req.Header.Set("X-ClientGroupCode", "demo")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	bench.SetHeaders(req, a.token, "Soak", body != nil)
 	resp, err := a.http.Do(req)
 	if err != nil {
 		return answer{}, err
